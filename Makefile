@@ -1,0 +1,110 @@
+# svcnft: Kubernetes Services as nftables rules.
+#
+#   make deps      install the Debian packages the build and the tests need (root)
+#   make           build ./svcnft
+#   make check     every test tier: unit, golden, kernel (root), traffic (root)
+#   make asan      the same unit and golden tiers under AddressSanitizer + UBSan
+#   make golden-update   rewrite golden/*/expected.nft from the current compiler (review the diff)
+#   make install   install the binary under $(PREFIX)
+
+PREFIX ?= /usr/local
+CC ?= cc
+BUILD ?= build
+
+PKGS := libnftnl libmnl yaml-0.1 libcjson libnetfilter_conntrack libmicrohttpd
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN := -Wall -Wextra -Werror -Wmissing-prototypes -Wstrict-prototypes -Wformat=2 \
+	-Wshadow -Wpointer-arith -Wcast-qual -Wwrite-strings -Wvla -Wno-unused-parameter
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu11 $(WARN) -I. $(PKG_CFLAGS) -D_GNU_SOURCE
+LDLIBS += $(PKG_LIBS)
+
+# One folder per pipeline stage; everything but cli/ goes into the library the
+# tests link against.
+LIB_DIRS := lib model input compiler rules netlink
+LIB_SRCS := $(sort $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c)))
+CLI_SRCS := $(sort $(wildcard cli/*.c))
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/%.o)
+LIBA := $(BUILD)/libsvcnft.a
+
+UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+
+BENCH_SRCS := $(sort $(wildcard bench/*.c))
+BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
+
+all: svcnft
+
+svcnft: $(CLI_OBJS) $(LIBA)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(LIBA): $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -o $@ $< $(LIBA) $(LDLIBS) $$(pkg-config --libs cmocka)
+
+$(BUILD)/bench/%: bench/%.c $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(LIBA) $(LDLIBS)
+
+bench: $(BENCH_BINS) svcnft
+
+-include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(UNIT_BINS:=.d)
+
+deps:
+	./scripts/install-deps.sh
+
+unit: $(UNIT_BINS)
+	@./tests/run-unit.sh $(UNIT_BINS)
+
+golden: svcnft
+	@./tests/golden.sh
+
+golden-update: svcnft
+	@./tests/golden.sh --update
+
+kernel: svcnft
+	@./tests/kernel/run.sh
+
+traffic: svcnft
+	@./tests/traffic/run.sh
+
+# The README's test command. Each tier prints its own "N passed, N failed" line;
+# run-tiers.sh adds them up and fails if any tier failed.
+check: svcnft $(UNIT_BINS)
+	@./tests/run-tiers.sh
+
+# Unit and golden tiers with AddressSanitizer and UndefinedBehaviorSanitizer, in
+# a build directory of their own so the normal build is untouched.
+asan:
+	$(MAKE) BUILD=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+		LDFLAGS="-fsanitize=address,undefined" SVCNFT_BIN=build-asan/svcnft build-asan/svcnft-bin unit-asan
+
+build-asan/svcnft-bin: $(CLI_OBJS) $(LIBA)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+unit-asan: $(UNIT_BINS) build-asan/svcnft-bin
+	@./tests/run-unit.sh $(UNIT_BINS)
+	@SVCNFT=build-asan/svcnft-bin ./tests/golden.sh
+
+install: svcnft
+	install -D -m 0755 svcnft $(DESTDIR)$(PREFIX)/bin/svcnft
+
+format:
+	clang-format -i $(LIB_SRCS) $(CLI_SRCS) $(UNIT_SRCS) $(wildcard */*.h)
+
+clean:
+	rm -rf $(BUILD) build-asan svcnft
+
+.PHONY: all deps unit golden golden-update kernel traffic check asan unit-asan install format clean bench

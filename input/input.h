@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * input/input.h: Kubernetes manifests (YAML via libyaml, JSON via cJSON) to
+ * the service model, with every problem reported at file:line:col with the
+ * object's kind, namespace/name and field path.
+ */
+#ifndef SVCNFT_INPUT_H
+#define SVCNFT_INPUT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lib/sn.h"
+#include "model/model.h"
+
+/*
+ * Read every path: a file, or a directory searched recursively for *.yaml,
+ * *.yml and *.json (entries visited in byte order of their names, so the
+ * result never depends on readdir order). Multi-document YAML and
+ * `kind: List` work. Valid objects are added to w; each invalid object is
+ * reported to d (as an error) and left out; other kinds get a note.
+ * Returns the number of errors added to d.
+ */
+int input_load(const char *const *paths, unsigned npaths, struct svc_world *w,
+	       struct sn_diag *d);
+
+/* Load from a memory buffer (tests, fuzzers); name is used in messages. */
+int input_load_buffer(const char *name, const char *buf, size_t len, struct svc_world *w,
+		      struct sn_diag *d);
+
+/* The fields svcnft uses from a KubeProxyConfiguration
+ * (kubeproxy.config.k8s.io/v1alpha1). has_* says whether the file set it. */
+struct input_kpconfig {
+	bool has_hostname_override;
+	char *hostname_override;		/* hostnameOverride */
+	bool has_cluster_cidr;
+	struct sn_addr cluster_cidrs[2];	/* clusterCIDR (comma-separated) or detectLocal.clusterCIDRs */
+	unsigned ncluster_cidrs;
+	bool has_masquerade_all;
+	bool masquerade_all;			/* nftables.masqueradeAll, else iptables.masqueradeAll */
+	bool has_masquerade_bit;
+	unsigned masquerade_bit;		/* nftables.masqueradeBit, else iptables.masqueradeBit */
+	bool has_nodeport_addresses;
+	struct sn_addr *nodeport_addrs;		/* nodePortAddresses (CIDRs) */
+	unsigned nnodeport_addrs;
+};
+
+int input_load_kpconfig(const char *path, struct input_kpconfig *cfg, struct sn_diag *d);
+void input_kpconfig_free(struct input_kpconfig *cfg);
+
+#endif

@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * model/model.h: the service model. Input sources (manifest files, later the
+ * Kubernetes API) fill it with validated objects; the compiler reads it.
+ * Field meanings are Kubernetes' own; comments name the manifest field.
+ *
+ * Ownership: a svc_world owns every object and string in it.
+ * svc_world_free(NULL) is a no-op.
+ */
+#ifndef SVCNFT_MODEL_H
+#define SVCNFT_MODEL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lib/sn.h"
+
+enum svc_type {
+	SVC_CLUSTER_IP,
+	SVC_NODE_PORT,
+	SVC_LOAD_BALANCER,
+	SVC_EXTERNAL_NAME,
+};
+
+enum svc_family_policy {
+	SVC_SINGLE_STACK,	/* spec.ipFamilyPolicy: SingleStack (default) */
+	SVC_PREFER_DUAL_STACK,
+	SVC_REQUIRE_DUAL_STACK,
+};
+
+struct svc_port {
+	char *name;		/* spec.ports[].name; "" when unnamed */
+	uint8_t proto;		/* spec.ports[].protocol: IPPROTO_TCP (default), _UDP, _SCTP */
+	uint16_t port;		/* spec.ports[].port */
+	uint16_t node_port;	/* spec.ports[].nodePort; 0 = none given */
+	bool node_port_allocated; /* set by the compiler when it chose node_port */
+	bool target_is_name;	/* spec.ports[].targetPort is a name */
+	uint16_t target_port;	/* numeric targetPort (defaults to port) */
+	char *target_name;	/* named targetPort, or NULL */
+	struct sn_loc loc;	/* of the ports[] item */
+};
+
+struct svc_lb_ingress {
+	struct sn_addr ip;	/* status.loadBalancer.ingress[].ip */
+	bool proxy_mode;	/* ipMode: Proxy (not a VIP for kube-proxy) */
+};
+
+struct svc_service {
+	char *ns, *name;
+	struct sn_loc loc;	/* of the document */
+	enum svc_type type;	/* spec.type */
+	bool headless;		/* spec.clusterIP: None */
+	char *skip_reason;	/* non-NULL: svcnft does not program it (label, headless, ExternalName) */
+
+	/* spec.clusterIPs (or clusterIP), one per family, in spec order; the
+	 * compiler fills the missing ones from --service-cidr. */
+	struct sn_addr cluster_ips[2];
+	bool cluster_ip_allocated[2];
+	unsigned ncluster_ips;
+	uint8_t families[2];	/* spec.ipFamilies as SN_AF_*; may be empty (0) */
+	unsigned nfamilies;
+	enum svc_family_policy family_policy;
+
+	struct sn_addr *external_ips;	/* spec.externalIPs */
+	unsigned nexternal_ips;
+	struct svc_lb_ingress *lb_ingress;	/* status.loadBalancer.ingress[] with an ip */
+	unsigned nlb_ingress;
+	struct sn_addr *source_ranges;	/* spec.loadBalancerSourceRanges (prefixes) */
+	unsigned nsource_ranges;
+	uint16_t health_check_node_port;	/* spec.healthCheckNodePort; 0 = none */
+	bool health_check_node_port_allocated;
+
+	bool affinity;		/* spec.sessionAffinity: ClientIP */
+	uint32_t affinity_timeout; /* sessionAffinityConfig.clientIP.timeoutSeconds (default 10800) */
+	bool etp_local;		/* spec.externalTrafficPolicy: Local */
+	bool itp_local;		/* spec.internalTrafficPolicy: Local */
+
+	struct svc_port *ports;
+	unsigned nports;
+};
+
+struct svc_endpoint {
+	struct sn_addr addr;	/* endpoints[].addresses[0] (only the first is used) */
+	bool ready;		/* conditions.ready; absent = true */
+	bool serving;		/* conditions.serving; absent = true */
+	bool terminating;	/* conditions.terminating; absent = false */
+	char *node_name;	/* endpoints[].nodeName, or NULL */
+	char **zone_hints;	/* endpoints[].hints.forZones[].name */
+	unsigned nzone_hints;
+	char *target;		/* targetRef "namespace/name" for people, or NULL */
+};
+
+struct svc_slice_port {
+	char *name;		/* ports[].name; "" when unnamed */
+	uint8_t proto;		/* ports[].protocol (TCP default) */
+	uint16_t port;		/* ports[].port; 0 = no number (the port is skipped) */
+};
+
+struct svc_slice {
+	char *ns, *name;
+	char *service;		/* label kubernetes.io/service-name */
+	uint8_t family;		/* addressType IPv4 / IPv6 as SN_AF_* */
+	struct svc_slice_port *ports;
+	unsigned nports;
+	struct svc_endpoint *eps;
+	unsigned neps;
+	struct sn_loc loc;
+	bool from_endpoints;	/* converted from a v1 Endpoints object */
+};
+
+struct svc_node {
+	char *name;
+	char *zone;		/* label topology.kubernetes.io/zone, or NULL */
+	struct sn_loc loc;
+};
+
+/* Everything read from the inputs, valid objects only. */
+struct svc_world {
+	struct svc_service *svcs;
+	unsigned nsvcs, svcs_cap;
+	struct svc_slice *slices;
+	unsigned nslices, slices_cap;
+	struct svc_node *nodes;
+	unsigned nnodes, nodes_cap;
+};
+
+struct svc_world *svc_world_alloc(void);
+void svc_world_free(struct svc_world *w);
+/* Append a zeroed object and return it (the world owns it). */
+struct svc_service *svc_world_add_service(struct svc_world *w);
+struct svc_slice *svc_world_add_slice(struct svc_world *w);
+struct svc_node *svc_world_add_node(struct svc_world *w);
+void svc_service_free_contents(struct svc_service *s);
+void svc_slice_free_contents(struct svc_slice *s);
+void svc_node_free_contents(struct svc_node *n);
+
+/* Kubernetes name rules, shared by the input sources and the compiler. */
+bool svc_valid_dns_label(const char *s);	/* RFC 1123 label, <= 63 */
+bool svc_valid_dns1035_label(const char *s);	/* RFC 1035 label (Service names), <= 63 */
+bool svc_valid_dns_subdomain(const char *s);	/* RFC 1123 subdomain, <= 253 (slice names) */
+bool svc_valid_port_name(const char *s);	/* IANA_SVC_NAME, <= 15 */
+
+#endif
