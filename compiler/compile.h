@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * compiler/compile.h: the service model to the desired ruleset.
+ * Never includes libmnl or libnftnl: it builds rules/ objects only.
+ *
+ * The shape of the ruleset, and why, is in docs/ruleset.md.
+ */
+#ifndef SVCNFT_COMPILE_H
+#define SVCNFT_COMPILE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lib/sn.h"
+#include "model/model.h"
+#include "rules/rs.h"
+
+#define COMP_TABLE "svcnft"		/* table name, in both families */
+#define COMP_MASQ_BIT_DEFAULT 14	/* kube-proxy's --masquerade-bit default: mark 0x4000 */
+#define COMP_AFFINITY_TIMEOUT_DEFAULT 10800 /* Kubernetes' default timeoutSeconds */
+#define COMP_NODEPORT_MIN_DEFAULT 30000
+#define COMP_NODEPORT_MAX_DEFAULT 32767
+
+struct comp_opts {
+	char *node_name;		/* --node-name (default: hostname) */
+	struct sn_addr cluster_cidrs[2];	/* --cluster-cidr, at most one per family */
+	unsigned ncluster_cidrs;
+	struct sn_addr service_cidrs[2];	/* --service-cidr, at most one per family, primary first */
+	unsigned nservice_cidrs;
+	bool masquerade_all;		/* --masquerade-all */
+	struct sn_addr *nodeport_addrs;	/* --nodeport-addresses (prefixes); none = every local address */
+	unsigned nnodeport_addrs;
+	uint16_t nodeport_min, nodeport_max;	/* --service-node-port-range */
+	unsigned masq_bit;		/* --masquerade-bit (0-31) */
+};
+
+void comp_opts_init(struct comp_opts *o);
+void comp_opts_free(struct comp_opts *o);
+
+/* What compile did, for the script header and for people. */
+struct comp_stats {
+	unsigned services, services_skipped, service_ports, endpoints;
+	unsigned chains, rules, elements;
+	unsigned allocated_ips, allocated_node_ports;
+};
+
+/*
+ * Allocate missing cluster IPs and node ports (manifest mode: no API server
+ * did it), then validate what needs the whole world (duplicates, conflicts,
+ * targetPort names). Reports problems to d. Invalid services are removed from
+ * w (they are reported and skipped); returns the number of errors added.
+ */
+int comp_prepare(struct svc_world *w, const struct comp_opts *o, struct sn_diag *d);
+
+/*
+ * Build the desired ruleset for a prepared world. Deterministic: the same
+ * world gives the same ruleset whatever the order of its objects.
+ * Returns NULL only if d got errors.
+ */
+struct rs_ruleset *comp_build(const struct svc_world *w, const struct comp_opts *o,
+			      struct comp_stats *st, struct sn_diag *d);
+
+/*
+ * Which Service a chain or map element of the compiled ruleset belongs to:
+ * "namespace/name" for a per-service chain name, or NULL for a common chain.
+ * Used to name the Service when the kernel refuses a message.
+ */
+char *comp_owner_of_chain(const char *chain);
+
+/* The header comment of `svcnft compile`: counts, the options used, what
+ * was allocated and what was skipped. */
+void comp_print_header(FILE *out, const struct svc_world *w, const struct comp_opts *o,
+		       const struct comp_stats *st);
+
+#endif

@@ -1,0 +1,637 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * compiler/prepare.c: what needs the whole world before rules can be built.
+ *
+ * In manifest mode there is no API server, so svcnft does its job: it gives a
+ * Service without a clusterIP an address from --service-cidr and a port
+ * without a nodePort a port from --service-node-port-range. The choice is a
+ * hash of namespace/name (and port), so a Service keeps its address when
+ * others come and go; a collision moves to the next free value in a fixed
+ * order and is reported. Values written in the manifests always win; two
+ * Services claiming the same value is an error.
+ */
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compiler/internal.h"
+
+void comp_opts_init(struct comp_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->nodeport_min = COMP_NODEPORT_MIN_DEFAULT;
+	o->nodeport_max = COMP_NODEPORT_MAX_DEFAULT;
+	o->masq_bit = COMP_MASQ_BIT_DEFAULT;
+}
+
+void comp_opts_free(struct comp_opts *o)
+{
+	free(o->node_name);
+	free(o->nodeport_addrs);
+	memset(o, 0, sizeof(*o));
+}
+
+char *comp_svc_object(const struct svc_service *s)
+{
+	return sn_asprintf("Service %s/%s", s->ns, s->name);
+}
+
+static int svc_cmp(const void *a, const void *b)
+{
+	const struct svc_service *x = a, *y = b;
+	int r = strcmp(x->ns, y->ns);
+
+	return r ? r : strcmp(x->name, y->name);
+}
+
+/* Slices are grouped by the Service they feed so that comp_slices_for() can
+ * find them by binary search: namespace, service, EndpointSlices before
+ * converted Endpoints, then name and family. */
+static int slice_cmp(const void *a, const void *b)
+{
+	const struct svc_slice *x = a, *y = b;
+	int r = strcmp(x->ns, y->ns);
+
+	if (!r)
+		r = strcmp(x->service, y->service);
+	if (!r)
+		r = (int)x->from_endpoints - (int)y->from_endpoints;
+	if (!r)
+		r = strcmp(x->name, y->name);
+	if (!r)
+		r = (int)x->family - (int)y->family;
+	return r;
+}
+
+static void svc_error(struct sn_diag *d, const struct svc_service *s, const struct sn_loc *loc,
+		      const char *field, const char *fmt, ...) SN_PRINTF(5, 6);
+static void svc_error(struct sn_diag *d, const struct svc_service *s, const struct sn_loc *loc,
+		      const char *field, const char *fmt, ...)
+{
+	char *obj = comp_svc_object(s);
+	va_list ap;
+
+	va_start(ap, fmt);
+	sn_diag_vadd(d, SN_ERROR, loc ? loc : &s->loc, obj, field, fmt, ap);
+	va_end(ap);
+	free(obj);
+}
+
+static void svc_note(struct sn_diag *d, const struct svc_service *s, const struct sn_loc *loc,
+		     const char *field, const char *fmt, ...) SN_PRINTF(5, 6);
+static void svc_note(struct sn_diag *d, const struct svc_service *s, const struct sn_loc *loc,
+		     const char *field, const char *fmt, ...)
+{
+	char *obj = comp_svc_object(s);
+	va_list ap;
+
+	va_start(ap, fmt);
+	sn_diag_vadd(d, SN_NOTE, loc ? loc : &s->loc, obj, field, fmt, ap);
+	va_end(ap);
+	free(obj);
+}
+
+/* ---- a small open-addressing table of claimed values ---- */
+
+struct claim {
+	uint8_t key[20];	/* address (16) + proto (1) + port (2), or a node port */
+	const struct svc_service *owner;
+	bool used;
+};
+
+struct claims {
+	struct claim *v;
+	size_t size, n;
+};
+
+static void claims_init(struct claims *c, size_t expect)
+{
+	c->size = 64;
+	while (c->size < expect * 2 + 16)
+		c->size *= 2;
+	c->v = sn_calloc(c->size, sizeof(*c->v));
+	c->n = 0;
+}
+
+static struct claim *claims_slot(struct claims *c, const uint8_t *key)
+{
+	size_t i = sn_hash64(key, 20, SN_HASH_SEED) & (c->size - 1);
+
+	while (c->v[i].used && memcmp(c->v[i].key, key, 20))
+		i = (i + 1) & (c->size - 1);
+	return &c->v[i];
+}
+
+static void claims_grow(struct claims *c)
+{
+	struct claims big;
+	size_t i;
+
+	if ((c->n + 1) * 2 < c->size)
+		return;
+	big.size = c->size * 2;
+	big.v = sn_calloc(big.size, sizeof(*big.v));
+	big.n = c->n;
+	for (i = 0; i < c->size; i++)
+		if (c->v[i].used)
+			*claims_slot(&big, c->v[i].key) = c->v[i];
+	free(c->v);
+	*c = big;
+}
+
+/* Returns the previous owner, or NULL after claiming the key for owner. */
+static const struct svc_service *claims_take(struct claims *c, const uint8_t *key,
+					      const struct svc_service *owner)
+{
+	struct claim *slot;
+
+	claims_grow(c);
+	slot = claims_slot(c, key);
+	if (slot->used)
+		return slot->owner;
+	memcpy(slot->key, key, 20);
+	slot->owner = owner;
+	slot->used = true;
+	c->n++;
+	return NULL;
+}
+
+static const struct svc_service *claims_get(struct claims *c, const uint8_t *key)
+{
+	struct claim *slot = claims_slot(c, key);
+
+	return slot->used ? slot->owner : NULL;
+}
+
+static void addr_key(uint8_t *key, const struct sn_addr *a, uint8_t proto, uint16_t port)
+{
+	memset(key, 0, 20);
+	memcpy(key, a->a, 16);
+	key[16] = proto;
+	key[17] = port >> 8;
+	key[18] = port & 0xff;
+	key[19] = a->family;
+}
+
+static void port_key(uint8_t *key, uint16_t port)
+{
+	memset(key, 0, 20);
+	key[17] = port >> 8;
+	key[18] = port & 0xff;
+	key[19] = 0xff; /* never an address family */
+}
+
+/* ---- families ---- */
+
+static const struct sn_addr *service_cidr(const struct comp_opts *o, uint8_t family)
+{
+	unsigned i;
+
+	for (i = 0; i < o->nservice_cidrs; i++)
+		if (o->service_cidrs[i].family == family)
+			return &o->service_cidrs[i];
+	return NULL;
+}
+
+static const char *family_name(uint8_t f)
+{
+	return f == SN_AF_INET6 ? "IPv6" : "IPv4";
+}
+
+/*
+ * Decide the address families of a Service and leave, in cluster_ips[], one
+ * slot per family in order: given addresses first, families still to be
+ * allocated as unset slots (family set, plen 0). Returns false on error.
+ */
+static bool resolve_families(struct svc_service *s, const struct comp_opts *o,
+			     struct sn_diag *d)
+{
+	uint8_t fam[2];
+	unsigned nfam = 0, i;
+
+	if (s->ncluster_ips) {
+		for (i = 0; i < s->ncluster_ips; i++)
+			fam[nfam++] = s->cluster_ips[i].family;
+	} else if (s->nfamilies) {
+		for (i = 0; i < s->nfamilies; i++)
+			fam[nfam++] = s->families[i];
+	} else if (o->nservice_cidrs) {
+		fam[nfam++] = o->service_cidrs[0].family;
+	} else {
+		svc_error(d, s, NULL, "spec.clusterIP",
+			  "no clusterIP given and no --service-cidr to allocate one from "
+			  "(give spec.clusterIP, or run with --service-cidr)");
+		return false;
+	}
+
+	/* Dual-stack policies add the other family when the cluster has it. */
+	if (s->family_policy != SVC_SINGLE_STACK && nfam == 1) {
+		uint8_t other = fam[0] == SN_AF_INET ? SN_AF_INET6 : SN_AF_INET;
+
+		if (service_cidr(o, other) || s->nfamilies == 2)
+			fam[nfam++] = other;
+		else if (s->family_policy == SVC_REQUIRE_DUAL_STACK) {
+			svc_error(d, s, NULL, "spec.ipFamilyPolicy",
+				  "RequireDualStack needs a service CIDR of each family "
+				  "(--service-cidr has no %s range)", family_name(other));
+			return false;
+		}
+	}
+	if (s->nfamilies && s->ncluster_ips) {
+		for (i = 0; i < s->ncluster_ips && i < s->nfamilies; i++)
+			if (s->families[i] != s->cluster_ips[i].family) {
+				svc_error(d, s, NULL, "spec.ipFamilies",
+					  "ipFamilies[%u] is %s but clusterIPs[%u] is %s", i,
+					  family_name(s->families[i]), i,
+					  family_name(s->cluster_ips[i].family));
+				return false;
+			}
+		if (s->nfamilies > nfam) {
+			fam[nfam] = s->families[nfam];
+			nfam++;
+		}
+	}
+	for (i = s->ncluster_ips; i < nfam; i++) {
+		memset(&s->cluster_ips[i], 0, sizeof(s->cluster_ips[i]));
+		s->cluster_ips[i].family = fam[i];
+		if (!service_cidr(o, fam[i])) {
+			svc_error(d, s, NULL, "spec.clusterIP",
+				  "needs an %s address but --service-cidr has no %s range "
+				  "to allocate one from", family_name(fam[i]), family_name(fam[i]));
+			return false;
+		}
+	}
+	s->ncluster_ips = nfam;
+	return true;
+}
+
+static void addr_set_offset(struct sn_addr *out, const struct sn_addr *prefix, uint64_t off)
+{
+	unsigned len = sn_addr_len(prefix), i;
+
+	*out = *prefix;
+	out->plen = len * 8;
+	for (i = len; i-- > 0 && off; off >>= 8)
+		out->a[i] |= (uint8_t)(off & 0xff);
+}
+
+/*
+ * Allocate an address for family slot `slot`. Usable offsets are 1..size-2
+ * for IPv4 (no network, no broadcast) and 1..size-1 for IPv6; offset 1 is
+ * kept for default/kubernetes, as the API server does.
+ */
+static bool alloc_ip(struct svc_service *s, unsigned slot, const struct comp_opts *o,
+		     struct claims *ips, unsigned *collisions, struct sn_diag *d)
+{
+	const struct sn_addr *cidr = service_cidr(o, s->cluster_ips[slot].family);
+	unsigned hostbits = sn_addr_len(cidr) * 8 - cidr->plen;
+	uint64_t size = hostbits >= 63 ? (1ULL << 62) : (1ULL << hostbits);
+	uint64_t first = 2, last = cidr->family == SN_AF_INET ? size - 2 : size - 1;
+	uint64_t span, off, tries;
+	bool is_api = !strcmp(s->ns, "default") && !strcmp(s->name, "kubernetes");
+	char *key = sn_asprintf("%s/%s/%s", s->ns, s->name,
+				family_name(s->cluster_ips[slot].family));
+	const struct svc_service *taken_by = NULL;
+	struct sn_addr a;
+	uint8_t k[20];
+	char buf[SN_ADDR_STRLEN];
+
+	if (is_api)
+		first = 1;
+	if (last < first) {
+		free(key);
+		svc_error(d, s, NULL, "spec.clusterIP", "--service-cidr %s is too small to allocate from",
+			  sn_prefix_str(cidr, buf));
+		return false;
+	}
+	span = last - first + 1;
+	off = is_api ? 0 : sn_hash_str(key, SN_HASH_SEED) % span;
+	free(key);
+	for (tries = 0; tries < span && tries < (1u << 24); tries++) {
+		const struct svc_service *owner;
+
+		addr_set_offset(&a, cidr, first + (off + tries) % span);
+		addr_key(k, &a, 0, 0);
+		owner = claims_take(ips, k, s);
+		if (!owner) {
+			s->cluster_ips[slot] = a;
+			s->cluster_ip_allocated[slot] = true;
+			if (taken_by) {
+				(*collisions)++;
+				svc_note(d, s, NULL, "spec.clusterIP",
+					 "allocated %s after %" PRIu64 " address(es) taken (first by %s/%s)",
+					 sn_addr_str(&a, buf), tries, taken_by->ns, taken_by->name);
+			}
+			return true;
+		}
+		if (!taken_by)
+			taken_by = owner;
+	}
+	svc_error(d, s, NULL, "spec.clusterIP", "no free address left in --service-cidr %s",
+		  sn_prefix_str(cidr, buf));
+	return false;
+}
+
+static bool needs_node_ports(const struct svc_service *s)
+{
+	return s->type == SVC_NODE_PORT || s->type == SVC_LOAD_BALANCER;
+}
+
+static bool alloc_node_port(struct svc_service *s, const char *what, uint16_t *out,
+			    const struct sn_loc *loc, const char *field,
+			    const struct comp_opts *o, struct claims *ports, unsigned *collisions,
+			    struct sn_diag *d)
+{
+	uint32_t span = (uint32_t)o->nodeport_max - o->nodeport_min + 1, tries;
+	char *key = sn_asprintf("%s/%s/%s", s->ns, s->name, what);
+	uint32_t off = (uint32_t)(sn_hash_str(key, SN_HASH_SEED) % span);
+	const struct svc_service *taken_by = NULL;
+	uint8_t k[20];
+
+	free(key);
+	for (tries = 0; tries < span; tries++) {
+		uint16_t port = (uint16_t)(o->nodeport_min + (off + tries) % span);
+		const struct svc_service *owner;
+
+		port_key(k, port);
+		owner = claims_take(ports, k, s);
+		if (!owner) {
+			*out = port;
+			if (taken_by) {
+				(*collisions)++;
+				svc_note(d, s, loc, field,
+					 "allocated node port %u after %u port(s) taken (first by %s/%s)",
+					 port, tries, taken_by->ns, taken_by->name);
+			}
+			return true;
+		}
+		if (!taken_by)
+			taken_by = owner;
+	}
+	svc_error(d, s, loc, field, "no free node port left in --service-node-port-range %u-%u",
+		  o->nodeport_min, o->nodeport_max);
+	return false;
+}
+
+/* ---- targetPort names ---- */
+
+static bool check_target_names(const struct svc_world *w, const struct svc_service *s,
+			       struct sn_diag *d)
+{
+	struct comp_slices sl;
+	bool ok = true;
+	unsigned i, j, k;
+
+	comp_slices_for(w, s, &sl);
+	for (i = 0; i < s->nports; i++) {
+		const struct svc_port *p = &s->ports[i];
+		bool found = false, any_ports = false;
+		struct sn_buf names;
+
+		if (!p->target_is_name)
+			continue;
+		for (j = 0; j < sl.n && !found; j++) {
+			any_ports |= sl.v[j]->nports > 0;
+			found = comp_slice_port(sl.v[j], p) != NULL;
+		}
+		if (found || !any_ports)
+			continue;
+		sn_buf_init(&names);
+		for (j = 0; j < sl.n; j++)
+			for (k = 0; k < sl.v[j]->nports; k++) {
+				const struct svc_slice_port *sp = &sl.v[j]->ports[k];
+
+				if (sp->proto != p->proto)
+					continue;
+				sn_buf_printf(&names, "%s\"%s\"", names.len ? ", " : "", sp->name);
+			}
+		{
+			char *field = sn_asprintf("spec.ports[%u].targetPort", i);
+
+			svc_error(d, s, &p->loc, field,
+				  "no %s endpoint port is named \"%s\" or \"%s\" (endpoint ports: %s)",
+				  sn_proto_name(p->proto), p->target_name, p->name,
+				  names.len ? names.s : "none of this protocol");
+			free(field);
+		}
+		sn_buf_free(&names);
+		ok = false;
+	}
+	comp_slices_free(&sl);
+	return ok;
+}
+
+static void drop_service(struct svc_world *w, unsigned i)
+{
+	svc_service_free_contents(&w->svcs[i]);
+	memmove(&w->svcs[i], &w->svcs[i + 1], (w->nsvcs - i - 1) * sizeof(w->svcs[0]));
+	w->nsvcs--;
+}
+
+int comp_prepare(struct svc_world *w, const struct comp_opts *o, struct sn_diag *d)
+{
+	size_t errors0 = d->errors;
+	struct claims ips, ports, fronts;
+	unsigned collisions = 0, i, j, k;
+	bool *bad;
+
+	/* Everything below walks in namespace/name order: results never depend on
+	 * the order of the files or of the objects in them. */
+	qsort(w->svcs, w->nsvcs, sizeof(w->svcs[0]), svc_cmp);
+	qsort(w->slices, w->nslices, sizeof(w->slices[0]), slice_cmp);
+
+	bad = sn_calloc(w->nsvcs + 1, sizeof(*bad));
+	claims_init(&ips, w->nsvcs * 2);
+	claims_init(&ports, w->nsvcs * 2);
+	claims_init(&fronts, w->nsvcs * 4);
+
+	/* 1. families, and the addresses the manifests give */
+	for (i = 0; i < w->nsvcs; i++) {
+		struct svc_service *s = &w->svcs[i];
+
+		if (s->skip_reason)
+			continue;
+		if (!resolve_families(s, o, d)) {
+			bad[i] = true;
+			continue;
+		}
+		for (j = 0; j < s->ncluster_ips; j++) {
+			const struct svc_service *owner;
+			uint8_t key[20];
+			char buf[SN_ADDR_STRLEN];
+
+			if (!s->cluster_ips[j].plen)
+				continue;
+			addr_key(key, &s->cluster_ips[j], 0, 0);
+			owner = claims_take(&ips, key, s);
+			if (owner) {
+				svc_error(d, s, NULL, j ? "spec.clusterIPs" : "spec.clusterIP",
+					  "%s is already the clusterIP of Service %s/%s",
+					  sn_addr_str(&s->cluster_ips[j], buf), owner->ns, owner->name);
+				bad[i] = true;
+			}
+		}
+	}
+	/* 2. node ports the manifests give */
+	for (i = 0; i < w->nsvcs; i++) {
+		struct svc_service *s = &w->svcs[i];
+
+		if (s->skip_reason || bad[i])
+			continue;
+		for (j = 0; j < s->nports; j++) {
+			struct svc_port *p = &s->ports[j];
+			char *field;
+
+			if (!p->node_port)
+				continue;
+			field = sn_asprintf("spec.ports[%u].nodePort", j);
+			if (!needs_node_ports(s)) {
+				svc_note(d, s, &p->loc, field,
+					 "ignored: a nodePort only applies to NodePort and LoadBalancer Services");
+				p->node_port = 0;
+			} else if (p->node_port < o->nodeport_min || p->node_port > o->nodeport_max) {
+				svc_error(d, s, &p->loc, field,
+					  "%u is outside the node port range %u-%u (--service-node-port-range)",
+					  p->node_port, o->nodeport_min, o->nodeport_max);
+				bad[i] = true;
+			} else {
+				const struct svc_service *owner;
+				uint8_t key[20];
+				bool same_svc_other_proto = false;
+
+				for (k = 0; k < j; k++)
+					if (s->ports[k].node_port == p->node_port) {
+						if (s->ports[k].proto == p->proto) {
+							svc_error(d, s, &p->loc, field,
+								  "node port %u is used twice for %s",
+								  p->node_port, sn_proto_name(p->proto));
+							bad[i] = true;
+						}
+						same_svc_other_proto = true;
+					}
+				port_key(key, p->node_port);
+				owner = claims_take(&ports, key, s);
+				if (owner && owner != s) {
+					svc_error(d, s, &p->loc, field,
+						  "node port %u is already used by Service %s/%s",
+						  p->node_port, owner->ns, owner->name);
+					bad[i] = true;
+				}
+				(void)same_svc_other_proto;
+			}
+			free(field);
+		}
+		if (s->health_check_node_port) {
+			const struct svc_service *owner;
+			uint8_t key[20];
+
+			port_key(key, s->health_check_node_port);
+			owner = claims_take(&ports, key, s);
+			if (owner) {
+				svc_error(d, s, NULL, "spec.healthCheckNodePort",
+					  "port %u is already used by Service %s/%s",
+					  s->health_check_node_port, owner->ns, owner->name);
+				bad[i] = true;
+			}
+		}
+	}
+	/* 3. allocation, in namespace/name order */
+	for (i = 0; i < w->nsvcs; i++) {
+		struct svc_service *s = &w->svcs[i];
+
+		if (s->skip_reason || bad[i])
+			continue;
+		for (j = 0; j < s->ncluster_ips; j++)
+			if (!s->cluster_ips[j].plen &&
+			    !alloc_ip(s, j, o, &ips, &collisions, d))
+				bad[i] = true;
+		if (!needs_node_ports(s))
+			continue;
+		for (j = 0; j < s->nports; j++) {
+			struct svc_port *p = &s->ports[j];
+			char *what, *field;
+
+			if (p->node_port)
+				continue;
+			what = sn_asprintf("%s/%s/%u", p->name, sn_proto_name(p->proto), p->port);
+			field = sn_asprintf("spec.ports[%u].nodePort", j);
+			if (alloc_node_port(s, what, &p->node_port, &p->loc, field, o, &ports,
+					    &collisions, d))
+				p->node_port_allocated = true;
+			else
+				bad[i] = true;
+			free(what);
+			free(field);
+		}
+		if (s->type == SVC_LOAD_BALANCER && s->etp_local && !s->health_check_node_port) {
+			if (alloc_node_port(s, "healthCheckNodePort", &s->health_check_node_port,
+					    NULL, "spec.healthCheckNodePort", o, &ports, &collisions, d))
+				s->health_check_node_port_allocated = true;
+			else
+				bad[i] = true;
+		}
+	}
+	/* 4. frontends: an address, protocol and port reaches one Service only */
+	for (i = 0; i < w->nsvcs; i++) {
+		struct svc_service *s = &w->svcs[i];
+
+		if (s->skip_reason || bad[i])
+			continue;
+		for (j = 0; j < s->nports; j++) {
+			const struct svc_port *p = &s->ports[j];
+			unsigned n = s->nexternal_ips + s->nlb_ingress;
+
+			for (k = 0; k < s->ncluster_ips + n; k++) {
+				const struct sn_addr *a;
+				const struct svc_service *owner;
+				const char *what;
+				uint8_t key[20];
+				char buf[SN_ADDR_STRLEN];
+
+				if (k < s->ncluster_ips) {
+					a = &s->cluster_ips[k];
+					what = "spec.clusterIP";
+				} else if (k < s->ncluster_ips + s->nexternal_ips) {
+					a = &s->external_ips[k - s->ncluster_ips];
+					what = "spec.externalIPs";
+				} else {
+					const struct svc_lb_ingress *lb =
+						&s->lb_ingress[k - s->ncluster_ips - s->nexternal_ips];
+
+					if (lb->proxy_mode)
+						continue;
+					a = &lb->ip;
+					what = "status.loadBalancer.ingress";
+				}
+				addr_key(key, a, p->proto, p->port);
+				owner = claims_get(&fronts, key);
+				if (owner == s)
+					continue;
+				if (owner) {
+					svc_error(d, s, &p->loc, what,
+						  "%s port %u/%s is already served by Service %s/%s",
+						  sn_addr_str(a, buf), p->port, sn_proto_name(p->proto),
+						  owner->ns, owner->name);
+					bad[i] = true;
+					continue;
+				}
+				claims_take(&fronts, key, s);
+			}
+		}
+	}
+	/* 5. named target ports must name some endpoint port */
+	for (i = 0; i < w->nsvcs; i++)
+		if (!w->svcs[i].skip_reason && !bad[i] && !check_target_names(w, &w->svcs[i], d))
+			bad[i] = true;
+
+	for (i = w->nsvcs; i-- > 0;)
+		if (bad[i])
+			drop_service(w, i);
+	free(bad);
+	free(ips.v);
+	free(ports.v);
+	free(fronts.v);
+	(void)collisions;
+	return (int)(d->errors - errors0);
+}
