@@ -18,8 +18,8 @@ PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN := -Wall -Wextra -Werror -Wmissing-prototypes -Wstrict-prototypes -Wformat=2 \
 	-Wshadow -Wpointer-arith -Wcast-qual -Wwrite-strings -Wvla -Wno-unused-parameter
 CFLAGS ?= -O2 -g
-CFLAGS += -std=gnu11 $(WARN) -I. $(PKG_CFLAGS) -D_GNU_SOURCE
-LDLIBS += $(PKG_LIBS)
+override CFLAGS += -std=gnu11 $(WARN) -I. $(PKG_CFLAGS) -D_GNU_SOURCE
+override LDLIBS += $(PKG_LIBS)
 
 # One folder per pipeline stage; everything but cli/ goes into the library the
 # tests link against.
