@@ -1,0 +1,802 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Unit tests for compiler/: the model in, the ruleset out, no kernel and no
+ * manifests. Each test builds a small world by hand and asserts on the
+ * rules a user's packets would meet, printed in nft syntax.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <netinet/in.h>
+
+#include "compiler/compile.h"
+#include "compiler/internal.h"
+
+/* ---- building worlds ---- */
+
+static struct sn_addr A(const char *s)
+{
+	struct sn_addr a;
+
+	assert_int_equal(sn_prefix_parse(&a, s, false), 0);
+	return a;
+}
+
+static struct svc_service *svc(struct svc_world *w, const char *ns, const char *name,
+			       enum svc_type type, const char *cip)
+{
+	struct svc_service *s = svc_world_add_service(w);
+
+	s->ns = sn_strdup(ns);
+	s->name = sn_strdup(name);
+	s->type = type;
+	if (cip) {
+		s->cluster_ips[0] = A(cip);
+		s->ncluster_ips = 1;
+	}
+	s->affinity_timeout = COMP_AFFINITY_TIMEOUT_DEFAULT;
+	return s;
+}
+
+static struct svc_port *port(struct svc_service *s, const char *name, uint8_t proto,
+			     uint16_t p, uint16_t target)
+{
+	struct svc_port *sp;
+
+	s->ports = sn_realloc(s->ports, (s->nports + 1) * sizeof(*s->ports));
+	sp = &s->ports[s->nports++];
+	memset(sp, 0, sizeof(*sp));
+	sp->name = sn_strdup(name);
+	sp->proto = proto;
+	sp->port = p;
+	sp->target_port = target;
+	return sp;
+}
+
+static struct svc_slice *slice(struct svc_world *w, const char *ns, const char *name,
+			       const char *service, const char *pname, uint8_t proto, uint16_t p)
+{
+	struct svc_slice *sl = svc_world_add_slice(w);
+
+	sl->ns = sn_strdup(ns);
+	sl->name = sn_strdup(name);
+	sl->service = sn_strdup(service);
+	sl->family = SN_AF_INET;
+	sl->ports = sn_calloc(1, sizeof(*sl->ports));
+	sl->nports = 1;
+	sl->ports[0].name = sn_strdup(pname);
+	sl->ports[0].proto = proto;
+	sl->ports[0].port = p;
+	return sl;
+}
+
+enum { READY = 1, SERVING = 2, TERMINATING = 4 };
+
+static struct svc_endpoint *ep(struct svc_slice *sl, const char *addr, unsigned cond,
+			       const char *node)
+{
+	struct svc_endpoint *e;
+
+	sl->eps = sn_realloc(sl->eps, (sl->neps + 1) * sizeof(*sl->eps));
+	e = &sl->eps[sl->neps++];
+	memset(e, 0, sizeof(*e));
+	e->addr = A(addr);
+	if (e->addr.family == SN_AF_INET6)
+		sl->family = SN_AF_INET6;
+	e->ready = cond & READY;
+	e->serving = cond & SERVING;
+	e->terminating = cond & TERMINATING;
+	e->node_name = node ? sn_strdup(node) : NULL;
+	return e;
+}
+
+struct fx {
+	struct svc_world *w;
+	struct comp_opts o;
+	struct sn_diag d;
+	struct rs_ruleset *rs;
+	struct comp_stats st;
+};
+
+static int setup(void **state)
+{
+	struct fx *f = sn_calloc(1, sizeof(*f));
+
+	f->w = svc_world_alloc();
+	comp_opts_init(&f->o);
+	f->o.node_name = sn_strdup("node-a");
+	f->o.cluster_cidrs[0] = A("198.19.0.0/16");
+	f->o.ncluster_cidrs = 1;
+	f->o.service_cidrs[0] = A("198.18.0.0/16");
+	f->o.nservice_cidrs = 1;
+	sn_diag_init(&f->d);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	rs_ruleset_free(f->rs);
+	svc_world_free(f->w);
+	comp_opts_free(&f->o);
+	sn_diag_free(&f->d);
+	free(f);
+	return 0;
+}
+
+static void compile_ok(struct fx *f)
+{
+	assert_int_equal(comp_prepare(f->w, &f->o, &f->d), 0);
+	f->rs = comp_build(f->w, &f->o, &f->st, &f->d);
+	if (f->d.errors)
+		sn_diag_print(&f->d, stderr);
+	assert_int_equal(f->d.errors, 0);
+	assert_non_null(f->rs);
+}
+
+static const struct rs_table *table(struct fx *f, enum rs_family fam)
+{
+	return rs_ruleset_find_table(f->rs, fam, COMP_TABLE);
+}
+
+/* The rules of a chain, printed one per line. */
+static char *chain_text(struct fx *f, enum rs_family fam, const char *name)
+{
+	const struct rs_table *t = table(f, fam);
+	const struct rs_chain *c;
+	struct sn_buf b;
+	uint32_t i;
+
+	assert_non_null(t);
+	c = rs_table_find_chain(t, name);
+	if (!c)
+		return NULL;
+	sn_buf_init(&b);
+	sn_buf_add(&b, "");
+	for (i = 0; i < c->n; i++) {
+		rs_print_rule(&b, fam, &c->rules[i]);
+		sn_buf_add(&b, "\n");
+	}
+	return sn_buf_steal(&b);
+}
+
+static void assert_chain(struct fx *f, enum rs_family fam, const char *name, const char *want)
+{
+	char *got = chain_text(f, fam, name);
+
+	if (!got)
+		fail_msg("chain %s is missing", name);
+	if (strcmp(got, want))
+		fail_msg("chain %s:\n--- want\n%s--- got\n%s", name, want, got);
+	free(got);
+}
+
+/* Elements of a set, printed one per line. */
+static char *set_text(struct fx *f, enum rs_family fam, const char *name)
+{
+	const struct rs_table *t = table(f, fam);
+	const struct rs_set *s = rs_table_find_set(t, name);
+	struct sn_buf b;
+	size_t i;
+
+	if (!s)
+		return NULL;
+	sn_buf_init(&b);
+	sn_buf_add(&b, "");
+	for (i = 0; i < s->n; i++) {
+		rs_print_elem(&b, fam, s, &s->elems[i]);
+		sn_buf_add(&b, "\n");
+	}
+	return sn_buf_steal(&b);
+}
+
+static void assert_set(struct fx *f, enum rs_family fam, const char *name, const char *want)
+{
+	char *got = set_text(f, fam, name);
+
+	if (!got)
+		fail_msg("set %s is missing", name);
+	if (strcmp(got, want))
+		fail_msg("set %s:\n--- want\n%s--- got\n%s", name, want, got);
+	free(got);
+}
+
+static bool has_error(struct fx *f, const char *needle)
+{
+	size_t i;
+
+	for (i = 0; i < f->d.n; i++)
+		if (f->d.recs[i].sev == SN_ERROR && strstr(f->d.recs[i].msg, needle))
+			return true;
+	return false;
+}
+
+/* ---- tests ---- */
+
+/* Three ready endpoints: one dispatch element, the masquerade rule for
+ * off-cluster sources, and a cascade that is uniform: rule i fires with
+ * probability 1/(n-i) of what reaches it. */
+static void test_clusterip_cascade(void **state)
+{
+	struct fx *f = *state;
+	struct svc_service *s = svc(f->w, "default", "web", SVC_CLUSTER_IP, "198.18.0.10");
+	struct svc_slice *sl;
+
+	port(s, "http", IPPROTO_TCP, 80, 8080);
+	sl = slice(f->w, "default", "web-abc", "web", "http", IPPROTO_TCP, 8080);
+	ep(sl, "198.19.1.3", READY, "node-b");
+	ep(sl, "198.19.1.1", READY, "node-a");
+	ep(sl, "198.19.1.2", READY, NULL);
+	compile_ok(f);
+
+	assert_set(f, RS_IP, "service-ips", "198.18.0.10 . tcp . 80 : goto svc-default/web/tcp/80\n");
+	assert_chain(f, RS_IP, "svc-default/web/tcp/80",
+		     "ip daddr 198.18.0.10 ip saddr != 198.19.0.0/16 meta mark set meta mark | 0x00004000\n"
+		     "numgen random mod 3 0 meta l4proto tcp dnat to 198.19.1.1:8080\n"
+		     "numgen random mod 2 0 meta l4proto tcp dnat to 198.19.1.2:8080\n"
+		     "meta l4proto tcp dnat to 198.19.1.3:8080\n");
+	assert_set(f, RS_IP, "cluster-ips", "198.18.0.10\n");
+	assert_set(f, RS_IP, "hairpin",
+		   "198.19.1.1 . 198.19.1.1\n198.19.1.2 . 198.19.1.2\n198.19.1.3 . 198.19.1.3\n");
+	assert_null(rs_table_find_chain(table(f, RS_IP), "ext-default/web/tcp/80"));
+	assert_null(rs_ruleset_find_table(f->rs, RS_IP6, COMP_TABLE));
+}
+
+/* The cascade's probabilities multiply out to 1/n for every endpoint. */
+static void test_cascade_uniform(void **state)
+{
+	struct fx *f = *state;
+	struct svc_service *s = svc(f->w, "default", "many", SVC_CLUSTER_IP, "198.18.0.11");
+	struct svc_slice *sl = slice(f->w, "default", "many-1", "many", "", IPPROTO_UDP, 53);
+	const struct rs_chain *c;
+	double reach = 1.0;
+	char addr[32];
+	unsigned i;
+
+	port(s, "", IPPROTO_UDP, 53, 53);
+	for (i = 0; i < 7; i++) {
+		snprintf(addr, sizeof(addr), "198.19.2.%u", i + 1);
+		ep(sl, addr, READY, NULL);
+	}
+	compile_ok(f);
+	c = rs_table_find_chain(table(f, RS_IP), "svc-default/many/udp/53");
+	assert_non_null(c);
+	/* the first rule is the masquerade mark, then one rule per endpoint */
+	assert_int_equal(c->n, 1 + 7);
+	for (i = 1; i < c->n; i++) {
+		const struct rs_rule *r = &c->rules[i];
+		double p = 1.0;
+
+		if (r->stmts[0].type == RS_S_NUMGEN)
+			p = 1.0 / r->stmts[0].num;
+		else
+			assert_int_equal(i, c->n - 1); /* only the last rule is unconditional */
+		assert_true(reach * p > 1.0 / 7 - 1e-9 && reach * p < 1.0 / 7 + 1e-9);
+		reach *= 1.0 - p;
+	}
+}
+
+/* Not-ready endpoints are never used; serving+terminating ones only when
+ * no endpoint is ready. */
+static void test_ready_terminating_fallback(void **state)
+{
+	struct fx *f = *state;
+	struct svc_service *s = svc(f->w, "default", "a", SVC_CLUSTER_IP, "198.18.0.20");
+	struct svc_service *t = svc(f->w, "default", "b", SVC_CLUSTER_IP, "198.18.0.21");
+	struct svc_slice *sl;
+
+	port(s, "", IPPROTO_TCP, 80, 80);
+	port(t, "", IPPROTO_TCP, 80, 80);
+	sl = slice(f->w, "default", "a-1", "a", "", IPPROTO_TCP, 80);
+	ep(sl, "198.19.0.1", READY | SERVING, NULL);
+	ep(sl, "198.19.0.2", SERVING | TERMINATING, NULL);
+	ep(sl, "198.19.0.3", 0, NULL);
+	sl = slice(f->w, "default", "b-1", "b", "", IPPROTO_TCP, 80);
+	ep(sl, "198.19.0.4", SERVING | TERMINATING, NULL);
+	ep(sl, "198.19.0.5", TERMINATING, NULL);
+	ep(sl, "198.19.0.6", 0, NULL);
+	compile_ok(f);
+	assert_chain(f, RS_IP, "svc-default/a/tcp/80",
+		     "ip daddr 198.18.0.20 ip saddr != 198.19.0.0/16 meta mark set meta mark | 0x00004000\n"
+		     "meta l4proto tcp dnat to 198.19.0.1:80\n");
+	assert_chain(f, RS_IP, "svc-default/b/tcp/80",
+		     "ip daddr 198.18.0.21 ip saddr != 198.19.0.0/16 meta mark set meta mark | 0x00004000\n"
+		     "meta l4proto tcp dnat to 198.19.0.4:80\n");
+}
+
+/* No endpoints: TCP clients get a reset at once, UDP an ICMP error. */
+static void test_no_endpoints_reject(void **state)
+{
+	struct fx *f = *state;
+	struct svc_service *s = svc(f->w, "ns1", "empty", SVC_NODE_PORT, "198.18.0.30");
+	struct svc_port *p;
+
+	p = port(s, "tcp", IPPROTO_TCP, 80, 80);
+	p->node_port = 30080;
+	port(s, "udp", IPPROTO_UDP, 53, 53)->node_port = 30053;
+	compile_ok(f);
+	assert_chain(f, RS_IP, "svc-ns1/empty/tcp/80",
+		     "meta l4proto tcp reject with tcp reset comment \"ns1/empty:80/tcp has no endpoints\"\n");
+	assert_chain(f, RS_IP, "svc-ns1/empty/udp/53",
+		     "reject comment \"ns1/empty:53/udp has no endpoints\"\n");
+	assert_chain(f, RS_IP, "ext-ns1/empty/tcp/80",
+		     "meta l4proto tcp reject with tcp reset comment \"ns1/empty:80/tcp has no endpoints\"\n");
+	assert_set(f, RS_IP, "service-nodeports",
+		   "tcp . 30080 : goto ext-ns1/empty/tcp/80\nudp . 30053 : goto ext-ns1/empty/udp/53\n");
+}
+
+/* internalTrafficPolicy Local: ClusterIP traffic only to this node's
+ * endpoints, dropped when there are none here (but some elsewhere). */
+static void test_itp_local(void **state)
+{
+	struct fx *f = *state;
+	struct svc_service *s = svc(f->w, "default", "loc", SVC_CLUSTER_IP, "198.18.0.40");
+	struct svc_service *t = svc(f->w, "default", "far", SVC_CLUSTER_IP, "198.18.0.41");
+	struct svc_slice *sl;
+
+	s->itp_local = t->itp_local = true;
+	port(s, "", IPPROTO_TCP, 80, 80);
+	port(t, "", IPPROTO_TCP, 80, 80);
+	sl = slice(f->w, "default", "loc-1", "loc", "", IPPROTO_TCP, 80);
+	ep(sl, "198.19.0.1", READY, "node-a");
+	ep(sl, "198.19.0.2", READY, "node-b");
+	sl = slice(f->w, "default", "far-1", "far", "", IPPROTO_TCP, 80);
+	ep(sl, "198.19.0.3", READY, "node-b");
+	compile_ok(f);
+	assert_chain(f, RS_IP, "svc-default/loc/tcp/80",
+		     "ip daddr 198.18.0.40 ip saddr != 198.19.0.0/16 meta mark set meta mark | 0x00004000\n"
+		     "meta l4proto tcp dnat to 198.19.0.1:80\n");
+	assert_chain(f, RS_IP, "svc-default/far/tcp/80",
+		     "drop comment \"no local endpoints (internalTrafficPolicy Local)\"\n");
+}
+
+/* externalTrafficPolicy Local on a LoadBalancer: pods and the node use
+ * every endpoint (the node masqueraded), outside clients only local ones
+ * with their source kept; source ranges filter the VIP, not the NodePort. */
+static void test_etp_local_lb(void **state)
+{
+	struct fx *f = *state;
+	struct svc_service *s = svc(f->w, "shop", "ingress", SVC_LOAD_BALANCER, "198.18.0.50");
+	struct svc_slice *sl;
+
+	s->etp_local = true;
+	s->lb_ingress = sn_calloc(2, sizeof(*s->lb_ingress));
+	s->lb_ingress[0].ip = A("203.0.113.10");
+	s->lb_ingress[1].ip = A("203.0.113.11");
+	s->lb_ingress[1].proxy_mode = true;
+	s->nlb_ingress = 2;
+	s->source_ranges = sn_calloc(2, sizeof(*s->source_ranges));
+	s->source_ranges[0] = A("198.51.100.0/24");
+	s->source_ranges[1] = A("2001:db8::/32");
+	s->nsource_ranges = 2;
+	port(s, "https", IPPROTO_TCP, 443, 8443)->node_port = 31443;
+	sl = slice(f->w, "shop", "ingress-1", "ingress", "https", IPPROTO_TCP, 8443);
+	ep(sl, "198.19.1.40", READY, "node-a");
+	ep(sl, "198.19.2.40", READY, "node-b");
+	compile_ok(f);
+	assert_chain(f, RS_IP, "ext-shop/ingress/tcp/443",
+		     "ip saddr 198.19.0.0/16 goto svc-shop/ingress/tcp/443\n"
+		     "fib saddr type local meta mark set meta mark | 0x00004000 goto svc-shop/ingress/tcp/443\n"
+		     "meta l4proto tcp dnat to 198.19.1.40:8443\n");
+	assert_chain(f, RS_IP, "svc-shop/ingress/tcp/443",
+		     "ip daddr 198.18.0.50 ip saddr != 198.19.0.0/16 meta mark set meta mark | 0x00004000\n"
+		     "numgen random mod 2 0 meta l4proto tcp dnat to 198.19.1.40:8443\n"
+		     "meta l4proto tcp dnat to 198.19.2.40:8443\n");
+	/* ipMode Proxy is not a VIP */
+	assert_set(f, RS_IP, "service-ips",
+		   "198.18.0.50 . tcp . 443 : goto svc-shop/ingress/tcp/443\n"
+		   "203.0.113.10 . tcp . 443 : goto ext-shop/ingress/tcp/443\n");
+	assert_set(f, RS_IP, "firewall-ips", "203.0.113.10 . tcp . 443\n");
+	assert_set(f, RS_IP, "firewall-allow", "203.0.113.10 . tcp . 443 . 198.51.100.0/24\n");
+	assert_set(f, RS_IP, "service-nodeports", "tcp . 31443 : goto ext-shop/ingress/tcp/443\n");
+	assert_chain(f, RS_IP, "services",
+		     "ip daddr . meta l4proto . th dport @firewall-ips ip daddr . meta l4proto . th dport . ip saddr != @firewall-allow drop\n"
+		     "ip daddr . meta l4proto . th dport vmap @service-ips\n"
+		     "fib daddr type local ip daddr != 127.0.0.0/8 meta l4proto . th dport vmap @service-nodeports\n"
+		     "ip daddr @cluster-ips goto reject-chain\n"
+		     "ip daddr 198.18.0.0/16 drop\n");
+}
+
+/* eTP Cluster: every external packet is marked for masquerade and goes to
+ * the cluster-wide choice. */
+static void test_etp_cluster_external_ip(void **state)
+{
+	struct fx *f = *state;
+	struct svc_service *s = svc(f->w, "default", "ext", SVC_CLUSTER_IP, "198.18.0.60");
+	struct svc_slice *sl;
+
+	s->external_ips = sn_calloc(1, sizeof(*s->external_ips));
+	s->external_ips[0] = A("203.0.113.20");
+	s->nexternal_ips = 1;
+	port(s, "", IPPROTO_TCP, 80, 80);
+	sl = slice(f->w, "default", "ext-1", "ext", "", IPPROTO_TCP, 80);
+	ep(sl, "198.19.0.9", READY, "node-b");
+	compile_ok(f);
+	assert_chain(f, RS_IP, "ext-default/ext/tcp/80",
+		     "meta mark set meta mark | 0x00004000 goto svc-default/ext/tcp/80\n");
+	assert_set(f, RS_IP, "service-ips",
+		   "198.18.0.60 . tcp . 80 : goto svc-default/ext/tcp/80\n"
+		   "203.0.113.20 . tcp . 80 : goto ext-default/ext/tcp/80\n");
+}
+
+/* sessionAffinity ClientIP: the chain consults the affinity map first; the
+ * postrouting chain records new connections with the Service's timeout. */
+static void test_affinity(void **state)
+{
+	struct fx *f = *state;
+	struct svc_service *s = svc(f->w, "shop", "backend", SVC_NODE_PORT, "198.18.0.70");
+	struct svc_slice *sl;
+
+	s->affinity = true;
+	s->affinity_timeout = 3600;
+	port(s, "http", IPPROTO_TCP, 8080, 8000)->node_port = 30800;
+	sl = slice(f->w, "shop", "backend-1", "backend", "http", IPPROTO_TCP, 8000);
+	ep(sl, "198.19.1.20", READY, "node-a");
+	ep(sl, "198.19.2.20", READY, "node-b");
+	compile_ok(f);
+	assert_chain(f, RS_IP, "svc-shop/backend/tcp/8080",
+		     "ip daddr 198.18.0.70 ip saddr != 198.19.0.0/16 meta mark set meta mark | 0x00004000\n"
+		     "jump affinity-check\n"
+		     "numgen random mod 2 0 meta l4proto tcp dnat to 198.19.1.20:8000\n"
+		     "meta l4proto tcp dnat to 198.19.2.20:8000\n");
+	assert_chain(f, RS_IP, "affinity-check",
+		     "dnat ip to ip saddr . ip daddr . meta l4proto . th dport map @affinity\n");
+	assert_chain(f, RS_IP, "affinity-3600",
+		     "meta l4proto tcp update @affinity { ip saddr . ct original ip daddr . meta l4proto . ct original proto-dst timeout 3600s : ip daddr . th dport }\n");
+	assert_set(f, RS_IP, "affinity-frontends", "198.18.0.70 . tcp . 8080 : jump affinity-3600\n");
+	assert_set(f, RS_IP, "affinity-nodeports", "tcp . 30800 : jump affinity-3600\n");
+	assert_chain(f, RS_IP, "nat-postrouting",
+		     "meta l4proto tcp ct status dnat ct original ip daddr . meta l4proto . ct original proto-dst vmap @affinity-frontends\n"
+		     "meta l4proto tcp ct status dnat meta l4proto . ct original proto-dst vmap @affinity-nodeports\n"
+		     "meta mark & 0x00004000 == 0x00004000 meta mark set meta mark & 0xffffbfff masquerade fully-random\n"
+		     "ct status dnat ip saddr . ip daddr @hairpin masquerade fully-random\n");
+	{
+		const struct rs_set *m = rs_table_find_set(table(f, RS_IP), "affinity");
+
+		assert_non_null(m);
+		assert_true(m->elems_runtime);
+		assert_int_equal(m->flags & (RS_SET_DYNAMIC | RS_SET_TIMEOUT),
+				 RS_SET_DYNAMIC | RS_SET_TIMEOUT);
+	}
+}
+
+/* Without affinity, firewall, NodePorts or hairpin candidates the table
+ * carries none of their sets or rules. */
+static void test_minimal_table(void **state)
+{
+	struct fx *f = *state;
+	struct svc_service *s = svc(f->w, "default", "only", SVC_CLUSTER_IP, "198.18.0.80");
+
+	port(s, "", IPPROTO_TCP, 80, 80);
+	compile_ok(f);
+	assert_null(rs_table_find_set(table(f, RS_IP), "affinity"));
+	assert_null(rs_table_find_set(table(f, RS_IP), "firewall-allow"));
+	assert_null(rs_table_find_set(table(f, RS_IP), "service-nodeports"));
+	assert_null(rs_table_find_set(table(f, RS_IP), "hairpin"));
+	assert_null(rs_table_find_chain(table(f, RS_IP), "affinity-check"));
+	assert_chain(f, RS_IP, "nat-postrouting",
+		     "meta mark & 0x00004000 == 0x00004000 meta mark set meta mark & 0xffffbfff masquerade fully-random\n");
+}
+
+/* --masquerade-all marks every ClusterIP connection; without a cluster
+ * CIDR and without it, ClusterIP traffic is not marked at all. */
+static void test_masquerade_all_and_no_cidr(void **state)
+{
+	struct fx *f = *state;
+	struct svc_service *s = svc(f->w, "default", "m", SVC_CLUSTER_IP, "198.18.0.90");
+	struct svc_slice *sl;
+
+	port(s, "", IPPROTO_TCP, 80, 80);
+	sl = slice(f->w, "default", "m-1", "m", "", IPPROTO_TCP, 80);
+	ep(sl, "198.19.0.1", READY, NULL);
+	f->o.masquerade_all = true;
+	compile_ok(f);
+	assert_chain(f, RS_IP, "svc-default/m/tcp/80",
+		     "ip daddr 198.18.0.90 meta mark set meta mark | 0x00004000\n"
+		     "meta l4proto tcp dnat to 198.19.0.1:80\n");
+
+	rs_ruleset_free(f->rs);
+	f->o.masquerade_all = false;
+	f->o.ncluster_cidrs = 0;
+	f->o.masq_bit = 3;
+	f->rs = comp_build(f->w, &f->o, &f->st, &f->d);
+	assert_chain(f, RS_IP, "svc-default/m/tcp/80", "meta l4proto tcp dnat to 198.19.0.1:80\n");
+	assert_chain(f, RS_IP, "nat-postrouting",
+		     "meta mark & 0x00000008 == 0x00000008 meta mark set meta mark & 0xfffffff7 masquerade fully-random\n"
+		     "ct status dnat ip saddr . ip daddr @hairpin masquerade fully-random\n");
+}
+
+/* Headless, ExternalName and labelled Services get no rules. */
+static void test_skipped(void **state)
+{
+	struct fx *f = *state;
+	struct svc_service *s = svc(f->w, "default", "db", SVC_CLUSTER_IP, NULL);
+
+	s->headless = true;
+	s->skip_reason = sn_strdup("headless");
+	port(s, "", IPPROTO_TCP, 5432, 5432);
+	s = svc(f->w, "default", "api", SVC_EXTERNAL_NAME, NULL);
+	s->skip_reason = sn_strdup("ExternalName");
+	compile_ok(f);
+	assert_int_equal(f->st.services, 0);
+	assert_int_equal(f->st.services_skipped, 2);
+	assert_null(rs_table_find_chain(table(f, RS_IP), "svc-default/db/tcp/5432"));
+	assert_null(rs_table_find_set(table(f, RS_IP), "service-ips"));
+}
+
+/* Allocation: deterministic, and a Service keeps its address and node port
+ * when another Service is added. */
+static void test_allocation_stable(void **state)
+{
+	struct fx *f = *state;
+	struct svc_world *w2 = svc_world_alloc();
+	struct svc_service *s;
+	struct sn_addr first_ip;
+	uint16_t first_np;
+	unsigned i;
+
+	s = svc(f->w, "default", "web", SVC_NODE_PORT, NULL);
+	port(s, "http", IPPROTO_TCP, 80, 80);
+	compile_ok(f);
+	s = &f->w->svcs[0];
+	assert_true(s->cluster_ip_allocated[0]);
+	assert_true(sn_prefix_contains(&f->o.service_cidrs[0], &s->cluster_ips[0]));
+	assert_true(s->ports[0].node_port_allocated);
+	assert_in_range(s->ports[0].node_port, 30000, 32767);
+	first_ip = s->cluster_ips[0];
+	first_np = s->ports[0].node_port;
+
+	/* same Service plus others, listed first */
+	for (i = 0; i < 20; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "other%u", i);
+		port(svc(w2, "default", name, SVC_NODE_PORT, NULL), "http", IPPROTO_TCP, 80, 80);
+	}
+	port(svc(w2, "default", "web", SVC_NODE_PORT, NULL), "http", IPPROTO_TCP, 80, 80);
+	assert_int_equal(comp_prepare(w2, &f->o, &f->d), 0);
+	for (i = 0; i < w2->nsvcs; i++)
+		if (!strcmp(w2->svcs[i].name, "web")) {
+			assert_true(sn_addr_eq(&w2->svcs[i].cluster_ips[0], &first_ip));
+			assert_int_equal(w2->svcs[i].ports[0].node_port, first_np);
+		}
+	svc_world_free(w2);
+}
+
+/* A full small range: every Service gets a distinct usable address (no
+ * network, no broadcast, the first kept for default/kubernetes) until none
+ * is left, which is an error naming the range. */
+static void test_allocation_collisions_and_exhaustion(void **state)
+{
+	struct fx *f = *state;
+	unsigned i, j;
+
+	f->o.service_cidrs[0] = A("198.18.0.0/29"); /* .2 .. .6 usable */
+	for (i = 0; i < 6; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "s%u", i);
+		port(svc(f->w, "default", name, SVC_CLUSTER_IP, NULL), "", IPPROTO_TCP, 80, 80);
+	}
+	assert_int_equal(comp_prepare(f->w, &f->o, &f->d), 1);
+	assert_true(has_error(&*f, "no free address left in --service-cidr 198.18.0.0/29"));
+	assert_int_equal(f->w->nsvcs, 5);
+	for (i = 0; i < 5; i++) {
+		uint8_t last = f->w->svcs[i].cluster_ips[0].a[3];
+
+		assert_in_range(last, 2, 6);
+		for (j = 0; j < i; j++)
+			assert_false(sn_addr_eq(&f->w->svcs[i].cluster_ips[0],
+						&f->w->svcs[j].cluster_ips[0]));
+	}
+}
+
+/* Two Services may not claim one clusterIP, nodePort or frontend. */
+static void test_conflicts(void **state)
+{
+	struct fx *f = *state;
+	struct svc_service *s;
+
+	port(svc(f->w, "a", "one", SVC_CLUSTER_IP, "198.18.1.1"), "", IPPROTO_TCP, 80, 80);
+	port(svc(f->w, "b", "two", SVC_CLUSTER_IP, "198.18.1.1"), "", IPPROTO_TCP, 80, 80);
+	port(svc(f->w, "c", "np1", SVC_NODE_PORT, "198.18.1.2"), "", IPPROTO_TCP, 80, 80)->node_port = 30001;
+	port(svc(f->w, "c", "np2", SVC_NODE_PORT, "198.18.1.3"), "", IPPROTO_TCP, 80, 80)->node_port = 30001;
+	port(svc(f->w, "d", "np3", SVC_NODE_PORT, "198.18.1.4"), "", IPPROTO_TCP, 80, 80)->node_port = 80;
+	s = svc(f->w, "e", "ext", SVC_CLUSTER_IP, "198.18.1.5");
+	s->external_ips = sn_calloc(1, sizeof(*s->external_ips));
+	s->external_ips[0] = A("198.18.1.2"); /* np1's clusterIP, same port */
+	s->nexternal_ips = 1;
+	port(s, "", IPPROTO_TCP, 80, 80);
+	assert_int_equal(comp_prepare(f->w, &f->o, &f->d), 4);
+	assert_true(has_error(f, "198.18.1.1 is already the clusterIP of Service a/one"));
+	assert_true(has_error(f, "node port 30001 is already used by Service c/np1"));
+	assert_true(has_error(f, "80 is outside the node port range 30000-32767"));
+	assert_true(has_error(f, "198.18.1.2 port 80/tcp is already served by Service c/np1"));
+	assert_int_equal(f->w->nsvcs, 2); /* a/one and c/np1 remain */
+}
+
+/* A named targetPort must name some endpoint port. */
+static void test_target_port_name(void **state)
+{
+	struct fx *f = *state;
+	struct svc_service *s = svc(f->w, "default", "t", SVC_CLUSTER_IP, "198.18.2.1");
+	struct svc_port *p = port(s, "web", IPPROTO_TCP, 80, 0);
+	struct svc_slice *sl;
+
+	p->target_is_name = true;
+	p->target_name = sn_strdup("http");
+	sl = slice(f->w, "default", "t-1", "t", "metrics", IPPROTO_TCP, 9090);
+	ep(sl, "198.19.0.1", READY, NULL);
+	assert_int_equal(comp_prepare(f->w, &f->o, &f->d), 1);
+	assert_true(has_error(f, "no tcp endpoint port is named \"http\" or \"web\" (endpoint ports: \"metrics\")"));
+}
+
+/* A named targetPort resolves through a slice port of that name. */
+static void test_target_port_by_name(void **state)
+{
+	struct fx *f = *state;
+	struct svc_service *s = svc(f->w, "default", "t", SVC_CLUSTER_IP, "198.18.2.2");
+	struct svc_port *p = port(s, "web", IPPROTO_TCP, 80, 0);
+	struct svc_slice *sl;
+
+	p->target_is_name = true;
+	p->target_name = sn_strdup("http");
+	sl = slice(f->w, "default", "t-1", "t", "http", IPPROTO_TCP, 8080);
+	ep(sl, "198.19.0.1", READY, NULL);
+	compile_ok(f);
+	assert_chain(f, RS_IP, "svc-default/t/tcp/80",
+		     "ip daddr 198.18.2.2 ip saddr != 198.19.0.0/16 meta mark set meta mark | 0x00004000\n"
+		     "meta l4proto tcp dnat to 198.19.0.1:8080\n");
+}
+
+/* v1 Endpoints count only when no EndpointSlice names the Service; the same
+ * ip:port in two slices is one endpoint. */
+static void test_endpoints_fallback_and_dedup(void **state)
+{
+	struct fx *f = *state;
+	struct svc_service *s = svc(f->w, "default", "legacy", SVC_CLUSTER_IP, "198.18.3.1");
+	struct svc_service *t = svc(f->w, "default", "both", SVC_CLUSTER_IP, "198.18.3.2");
+	struct svc_slice *sl;
+
+	port(s, "", IPPROTO_TCP, 80, 80);
+	port(t, "", IPPROTO_TCP, 80, 80);
+	sl = slice(f->w, "default", "legacy", "legacy", "", IPPROTO_TCP, 80);
+	sl->from_endpoints = true;
+	ep(sl, "198.19.0.1", READY | SERVING, NULL);
+	sl = slice(f->w, "default", "both", "both", "", IPPROTO_TCP, 80);
+	sl->from_endpoints = true;
+	ep(sl, "198.19.9.9", READY | SERVING, NULL);
+	sl = slice(f->w, "default", "both-1", "both", "", IPPROTO_TCP, 80);
+	ep(sl, "198.19.0.2", READY, NULL);
+	sl = slice(f->w, "default", "both-2", "both", "", IPPROTO_TCP, 80);
+	ep(sl, "198.19.0.2", READY, NULL);
+	compile_ok(f);
+	f->o.ncluster_cidrs = 0;
+	rs_ruleset_free(f->rs);
+	f->rs = comp_build(f->w, &f->o, &f->st, &f->d);
+	assert_chain(f, RS_IP, "svc-default/legacy/tcp/80", "meta l4proto tcp dnat to 198.19.0.1:80\n");
+	assert_chain(f, RS_IP, "svc-default/both/tcp/80", "meta l4proto tcp dnat to 198.19.0.2:80\n");
+}
+
+/* Topology hints: with every ready endpoint hinted and this node's zone
+ * known, only endpoints hinted for the zone are used. */
+static void test_topology_hints(void **state)
+{
+	struct fx *f = *state;
+	struct svc_service *s = svc(f->w, "default", "topo", SVC_CLUSTER_IP, "198.18.4.1");
+	struct svc_slice *sl = slice(f->w, "default", "topo-1", "topo", "", IPPROTO_TCP, 80);
+	struct svc_node *n = svc_world_add_node(f->w);
+	struct svc_endpoint *e;
+
+	n->name = sn_strdup("node-a");
+	n->zone = sn_strdup("zone-1");
+	port(s, "", IPPROTO_TCP, 80, 80);
+	e = ep(sl, "198.19.0.1", READY, NULL);
+	e->zone_hints = sn_calloc(1, sizeof(char *));
+	e->zone_hints[0] = sn_strdup("zone-1");
+	e->nzone_hints = 1;
+	e = ep(sl, "198.19.0.2", READY, NULL);
+	e->zone_hints = sn_calloc(1, sizeof(char *));
+	e->zone_hints[0] = sn_strdup("zone-2");
+	e->nzone_hints = 1;
+	f->o.ncluster_cidrs = 0;
+	compile_ok(f);
+	assert_chain(f, RS_IP, "svc-default/topo/tcp/80", "meta l4proto tcp dnat to 198.19.0.1:80\n");
+}
+
+/* Dual stack: each family gets its table, its frontends and its endpoints. */
+static void test_dual_stack(void **state)
+{
+	struct fx *f = *state;
+	struct svc_service *s = svc(f->w, "default", "dual", SVC_CLUSTER_IP, "198.18.5.1");
+	struct svc_slice *sl;
+
+	s->cluster_ips[1] = A("2001:db8:5::10");
+	s->ncluster_ips = 2;
+	port(s, "", IPPROTO_TCP, 80, 80);
+	sl = slice(f->w, "default", "dual-4", "dual", "", IPPROTO_TCP, 80);
+	ep(sl, "198.19.0.1", READY, NULL);
+	sl = slice(f->w, "default", "dual-6", "dual", "", IPPROTO_TCP, 80);
+	ep(sl, "2001:db8:19::1", READY, NULL);
+	f->o.cluster_cidrs[1] = A("2001:db8:19::/64");
+	f->o.ncluster_cidrs = 2;
+	compile_ok(f);
+	assert_chain(f, RS_IP6, "svc-default/dual/tcp/80",
+		     "ip6 daddr 2001:db8:5::10 ip6 saddr != 2001:db8:19::/64 meta mark set meta mark | 0x00004000\n"
+		     "meta l4proto tcp dnat to [2001:db8:19::1]:80\n");
+	assert_set(f, RS_IP6, "service-ips", "2001:db8:5::10 . tcp . 80 : goto svc-default/dual/tcp/80\n");
+	assert_chain(f, RS_IP, "svc-default/dual/tcp/80",
+		     "ip daddr 198.18.5.1 ip saddr != 198.19.0.0/16 meta mark set meta mark | 0x00004000\n"
+		     "meta l4proto tcp dnat to 198.19.0.1:80\n");
+}
+
+/* --nodeport-addresses: NodePorts only on local addresses in the ranges. */
+static void test_nodeport_addresses(void **state)
+{
+	struct fx *f = *state;
+	struct svc_service *s = svc(f->w, "default", "np", SVC_NODE_PORT, "198.18.6.1");
+
+	port(s, "", IPPROTO_TCP, 80, 80)->node_port = 30100;
+	f->o.nodeport_addrs = sn_calloc(2, sizeof(*f->o.nodeport_addrs));
+	f->o.nodeport_addrs[0] = A("192.0.2.0/24");
+	f->o.nodeport_addrs[1] = A("2001:db8:2::/64");
+	f->o.nnodeport_addrs = 2;
+	compile_ok(f);
+	assert_chain(f, RS_IP, "services",
+		     "ip daddr . meta l4proto . th dport vmap @service-ips\n"
+		     "fib daddr type local ip daddr 192.0.2.0/24 meta l4proto . th dport vmap @service-nodeports\n"
+		     "ip daddr @cluster-ips goto reject-chain\n"
+		     "ip daddr 198.18.0.0/16 drop\n");
+}
+
+/* Chain ownership maps a chain back to its Service for kernel errors. */
+static void test_owner_of_chain(void **state)
+{
+	char *o;
+
+	(void)state;
+	o = comp_owner_of_chain("svc-my-ns/my-svc/tcp/80");
+	assert_string_equal(o, "my-ns/my-svc");
+	free(o);
+	o = comp_owner_of_chain("ext-a/b/udp/53");
+	assert_string_equal(o, "a/b");
+	free(o);
+	assert_null(comp_owner_of_chain("services"));
+	assert_null(comp_owner_of_chain("affinity-10800"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_clusterip_cascade, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cascade_uniform, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ready_terminating_fallback, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_endpoints_reject, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_itp_local, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_etp_local_lb, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_etp_cluster_external_ip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_affinity, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_minimal_table, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_masquerade_all_and_no_cidr, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_skipped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_allocation_stable, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_allocation_collisions_and_exhaustion, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_conflicts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_target_port_name, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_target_port_by_name, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_endpoints_fallback_and_dedup, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_topology_hints, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dual_stack, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nodeport_addresses, setup, teardown),
+		cmocka_unit_test(test_owner_of_chain),
+	};
+
+	return cmocka_run_group_tests_name("compiler", tests, NULL, NULL);
+}
