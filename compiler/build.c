@@ -147,21 +147,21 @@ static void elem_frontend(struct rs_elem *e, const struct sn_addr *a, uint8_t pr
 	e->key[2].num = port;
 }
 
+/* Dispatch for one frontend; with aff, its new connections are also recorded
+ * in the affinity map. */
 static void add_frontend(struct bctx *b, const struct svc_service *s, const struct svc_port *p,
-			 const struct sn_addr *a, const char *chain)
+			 const struct sn_addr *a, const char *chain, bool aff)
 {
 	struct rs_elem *e = rs_set_add_elem(b->service_ips);
 
 	elem_frontend(e, a, p->proto, p->port);
 	e->verdict.code = RS_V_GOTO;
 	e->verdict.chain = sn_strdup(chain);
-	if (s->affinity) {
-		char *aff = aff_chain_name(s->affinity_timeout);
-
+	if (aff) {
 		e = rs_set_add_elem(b->aff_fronts);
 		elem_frontend(e, a, p->proto, p->port);
 		e->verdict.code = RS_V_JUMP;
-		e->verdict.chain = aff;
+		e->verdict.chain = aff_chain_name(s->affinity_timeout);
 	}
 }
 
@@ -188,10 +188,8 @@ static void emit_cascade(struct bctx *b, struct rs_chain *c, const struct svc_se
 {
 	unsigned i;
 
-	if (s->affinity) {
+	if (s->affinity)
 		rs_rule_verdict(rs_chain_add_rule(c), RS_V_JUMP, "affinity-check");
-		note_affinity(b, s, p);
-	}
 	for (i = 0; i < n; i++) {
 		struct rs_rule *r = rs_chain_add_rule(c);
 
@@ -288,8 +286,13 @@ static void build_port(struct bctx *b, const struct svc_service *s, const struct
 	struct rs_chain *c;
 	struct rs_rule *r;
 	unsigned i, j;
+	bool aff;
 
 	comp_eps_build(b->w, b->o, s, p, b->af, sl, &e);
+	/* Affinity only matters where some endpoint can be chosen. */
+	aff = s->affinity && e.any;
+	if (aff)
+		note_affinity(b, s, p);
 	b->st->service_ports++;
 	b->st->endpoints += e.nall;
 
@@ -315,7 +318,7 @@ static void build_port(struct bctx *b, const struct svc_service *s, const struct
 		}
 	}
 	emit_body(b, c, s, p, &e, s->itp_local, "internalTrafficPolicy");
-	add_frontend(b, s, p, cip, svc);
+	add_frontend(b, s, p, cip, svc, aff);
 
 	if (has_ext) {
 		const char *target = svc;	/* the chain choosing among cluster endpoints */
@@ -362,14 +365,14 @@ static void build_port(struct bctx *b, const struct svc_service *s, const struct
 
 		for (i = 0; i < s->nexternal_ips; i++)
 			if (s->external_ips[i].family == b->af)
-				add_frontend(b, s, p, &s->external_ips[i], ext);
+				add_frontend(b, s, p, &s->external_ips[i], ext, aff);
 		for (i = 0; i < s->nlb_ingress; i++) {
 			const struct sn_addr *vip = &s->lb_ingress[i].ip;
 			struct rs_elem *el;
 
 			if (s->lb_ingress[i].proxy_mode || vip->family != b->af)
 				continue;
-			add_frontend(b, s, p, vip, ext);
+			add_frontend(b, s, p, vip, ext, aff);
 			if (!nranges)
 				continue;
 			el = rs_set_add_elem(b->fw_ips);
@@ -389,7 +392,7 @@ static void build_port(struct bctx *b, const struct svc_service *s, const struct
 			el->key[1].num = p->node_port;
 			el->verdict.code = RS_V_GOTO;
 			el->verdict.chain = sn_strdup(ext);
-			if (s->affinity) {
+			if (aff) {
 				el = rs_set_add_elem(b->aff_nodeports);
 				el->key[0].num = p->proto;
 				el->key[1].num = p->node_port;
