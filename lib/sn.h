@@ -86,7 +86,7 @@ uint64_t sn_hash_str(const char *s, uint64_t seed);
 /* ---- protocols ---- */
 /* "TCP"/"UDP"/"SCTP" (Kubernetes spelling) <-> IPPROTO_*; 0 when unknown. */
 uint8_t sn_proto_parse(const char *k8s_name);
-const char *sn_proto_name(uint8_t proto); /* "tcp", "udp", "sctp" (nft spelling) */
+const char *sn_proto_name(uint8_t proto); /* "tcp", "udp", "sctp" (nft spelling); NULL when unknown */
 
 /* ---- places and diagnostics ---- */
 struct sn_loc {

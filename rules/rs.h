@@ -37,7 +37,9 @@ enum rs_field {
 	RS_F_L4PROTO,		/* meta l4proto */
 	RS_F_DPORT,		/* th dport */
 	RS_F_CT_ODADDR,		/* ct original ip daddr | ct original ip6 daddr */
-	RS_F_CT_OPROTO_DST,	/* ct original proto-dst */
+	RS_F_CT_OPROTO_DST,	/* ct original proto-dst: nft 1.0.6 types it from a preceding
+				 * "meta l4proto P" in the same rule and refuses the script
+				 * without one */
 	__RS_F_MAX
 };
 
@@ -94,7 +96,11 @@ enum rs_stmt_type {
 	RS_S_DNAT,		/* "dnat to ADDR:PORT" (the rule must match meta l4proto first) */
 	RS_S_DNAT_MAP,		/* "dnat ip to KEY map @set" (map data: addr . port) */
 	RS_S_MASQ,		/* "masquerade fully-random" */
-	RS_S_UPDATE,		/* "update @set { KEY timeout Ns : DATA }" */
+	RS_S_UPDATE,		/* "update @set { KEY timeout Ns : DATA }"; timeout 0 and an empty
+				 * data key are left out. nft 1.0.6 aborts (netlink_linearize.c
+				 * register assertion) on an update whose KEY or DATA is wider
+				 * than 16 bytes, e.g. any IPv6 address . port: such a rule
+				 * prints correctly but the script cannot be loaded by nft -f */
 	RS_S_REJECT,		/* "reject" or "reject with tcp reset" (tcp_reset) */
 	RS_S_VMAP,		/* "KEY vmap @set" */
 	RS_S_VERDICT,		/* "accept", "drop", "return", "jump X", "goto X" */
@@ -208,6 +214,7 @@ struct rs_ruleset {
 /* ---- objects ---- */
 struct rs_ruleset *rs_ruleset_alloc(void);
 void rs_ruleset_free(struct rs_ruleset *rs);
+/* NULL if the table exists already, or the name is empty or too long. */
 struct rs_table *rs_ruleset_add_table(struct rs_ruleset *rs, enum rs_family f, const char *name);
 struct rs_table *rs_ruleset_find_table(const struct rs_ruleset *rs, enum rs_family f, const char *name);
 
@@ -254,6 +261,9 @@ void rs_rule_foreign(struct rs_rule *r, const char *text);
 /* Append a copy of statement s (used by the kernel reader). */
 void rs_rule_add_stmt(struct rs_rule *r, const struct rs_stmt *s);
 void rs_rule_free_contents(struct rs_rule *r);
+/* Same statements, field by field where the statement type uses the field,
+ * and the same comment (NULL and "" alike). A FOREIGN statement is never
+ * equal to anything, not even to itself. */
 bool rs_rule_eq(const struct rs_rule *a, const struct rs_rule *b);
 
 /* Key helper: RS_KEY(RS_F_DADDR, RS_F_L4PROTO, RS_F_DPORT) */
@@ -267,6 +277,9 @@ void rs_set_set_type(struct rs_set *s, uint8_t nkey, const uint8_t *key, uint8_t
 		     const uint8_t *data);
 /* Append an element: the caller fills it. Elements are kept sorted on demand. */
 struct rs_elem *rs_set_add_elem(struct rs_set *s);
+/* Sort by key, ties by data; marks the set sorted until the next
+ * rs_set_add_elem (change elements in place only before sorting). In a set
+ * without RS_SET_INTERVAL prefix lengths of key addresses are ignored. */
 void rs_set_sort(struct rs_set *s);
 /* Compare two elements' keys under s's type (prefix lengths included). */
 int rs_elem_key_cmp(const struct rs_set *s, const struct rs_elem *a, const struct rs_elem *b);
@@ -276,19 +289,25 @@ const struct rs_elem *rs_set_find_elem(const struct rs_set *s, const struct rs_e
 void rs_elem_free_contents(struct rs_elem *e);
 bool rs_set_type_eq(const struct rs_set *a, const struct rs_set *b);
 /* Width in bytes of a type; its kernel register width is rounded up to 4. */
-unsigned rs_type_len(enum rs_type t);
+unsigned rs_type_len(enum rs_type t);	/* 0 for RS_T_NONE and RS_T_VERDICT */
 
 /* The nft type of a packet field in family f. */
 enum rs_type rs_field_type(enum rs_family f, enum rs_field field);
 
 /* ---- printer: nft syntax, as `nft -f` reads it ---- */
 /* Print the whole table as one "table FAMILY NAME { ... }" block. */
+/* Objects print in array order: call rs_table_sort first. Elements of an
+ * elems_runtime set are never printed (they would come back without their
+ * timeouts). Chain and set notes and comments are printed sanitised. */
 void rs_print_table(FILE *out, const struct rs_table *t);
 void rs_print_ruleset(FILE *out, const struct rs_ruleset *rs);
 /* Print one fragment: used by the printer, the diff and error messages. */
 void rs_print_rule(struct sn_buf *b, enum rs_family f, const struct rs_rule *r);
 void rs_print_elem(struct sn_buf *b, enum rs_family f, const struct rs_set *s,
 		   const struct rs_elem *e);
+/* The "set|map NAME { type, size, flags, comment }" block without elements,
+ * and the "# note" + "chain NAME { base chain line }" block without rules,
+ * each line prefixed by indent and ending in a newline. */
 void rs_print_set_decl(struct sn_buf *b, const struct rs_set *s, const char *indent);
 void rs_print_chain_decl(struct sn_buf *b, const struct rs_chain *c, const char *indent);
 /* Quote a string for nft: returns false if it cannot be represented safely. */
@@ -353,7 +372,9 @@ struct rs_diff {
 
 /* Compute the operations that turn `have` into `want`, restricted to the
  * tables present in `want` (and in `have` when delete_missing_tables).
- * Either side may be NULL (empty). Returns 0. */
+ * Either side may be NULL (empty). Returns 0. Neither side needs sorting.
+ * Not compared: table and set comments, chain notes (never sent or not
+ * updatable in place), elements of sets whose desired side is elems_runtime. */
 int rs_diff(const struct rs_ruleset *want, const struct rs_ruleset *have,
 	    bool delete_missing_tables, struct rs_diff *out);
 void rs_diff_free(struct rs_diff *d);
