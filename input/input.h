@@ -16,7 +16,9 @@
 /*
  * Read every path: a file, or a directory searched recursively for *.yaml,
  * *.yml and *.json (entries visited in byte order of their names, so the
- * result never depends on readdir order). Multi-document YAML and
+ * result never depends on readdir order; names starting with '.' are
+ * skipped: hidden files, and the ..data links of a mounted ConfigMap that
+ * would read every file twice). Multi-document YAML and
  * `kind: List` work. Valid objects are added to w; each invalid object is
  * reported to d (as an error) and left out; other kinds get a note.
  * Returns the number of errors added to d.
@@ -24,7 +26,10 @@
 int input_load(const char *const *paths, unsigned npaths, struct svc_world *w,
 	       struct sn_diag *d);
 
-/* Load from a memory buffer (tests, fuzzers); name is used in messages. */
+/* Load from a memory buffer (tests, fuzzers); name is used in messages and
+ * says the format: *.json is JSON, *.yaml or *.yml YAML, any other name is
+ * JSON when its first non-blank byte is '{'. Objects already in w count for
+ * duplicate detection, in both functions. */
 int input_load_buffer(const char *name, const char *buf, size_t len, struct svc_world *w,
 		      struct sn_diag *d);
 
@@ -45,7 +50,18 @@ struct input_kpconfig {
 	unsigned nnodeport_addrs;
 };
 
+/*
+ * Read a kube-proxy configuration file (YAML or JSON; in a multi-document
+ * file such as kubeadm's, the KubeProxyConfiguration document). cfg is
+ * cleared first, then holds every valid field; problems go to d at
+ * file:line:col. Returns the number of errors added to d.
+ */
 int input_load_kpconfig(const char *path, struct input_kpconfig *cfg, struct sn_diag *d);
+/* The same from memory (tests); name is used in messages and, by its
+ * extension, says JSON or YAML. */
+int input_load_kpconfig_buffer(const char *name, const char *buf, size_t len,
+			       struct input_kpconfig *cfg, struct sn_diag *d);
+/* Free what cfg holds and clear it; NULL is a no-op. */
 void input_kpconfig_free(struct input_kpconfig *cfg);
 
 #endif

@@ -1,0 +1,347 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * input/json.c: JSON text to document trees.
+ *
+ * cJSON parses and validates, but keeps no positions. So the tree is built by
+ * walking the cJSON tree and, in step with it, a small scanner over the same
+ * text: each cJSON item is met at the point where the scanner stands, which
+ * gives it its line:col (and a number its source text, so that 80 and 80.0
+ * stay apart). The scanner only ever runs over text cJSON accepted.
+ *
+ * A file may hold one value or several in a row (a stream); each is a
+ * document.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <cJSON.h>
+
+#include "input/tree.h"
+
+struct jscan {
+	const char *p, *end;
+	unsigned line, col;
+};
+
+static void js_adv(struct jscan *s, size_t n)
+{
+	while (n-- && s->p < s->end) {
+		unsigned char c = (unsigned char)*s->p++;
+
+		if (c == '\n') {
+			s->line++;
+			s->col = 1;
+		} else if ((c & 0xc0) != 0x80) {
+			s->col++;
+		}
+	}
+}
+
+/* cJSON skips every byte <= 32 as white space: so must we. */
+static void js_ws(struct jscan *s)
+{
+	while (s->p < s->end && (unsigned char)*s->p <= 32)
+		js_adv(s, 1);
+}
+
+static void js_string(struct jscan *s)
+{
+	js_adv(s, 1);	/* opening quote */
+	while (s->p < s->end && *s->p != '"')
+		js_adv(s, *s->p == '\\' ? 2 : 1);
+	js_adv(s, 1);
+}
+
+/* How many bytes cJSON's parse_number takes: it copies up to 63 bytes of
+ * [0-9+-eE.] and lets strtod decide. Mirrored exactly, so both agree. */
+static size_t js_number_len(const char *p, const char *end)
+{
+	char tmp[64], *after;
+	size_t i;
+
+	for (i = 0; i < sizeof(tmp) - 1 && p + i < end; i++) {
+		char c = p[i];
+
+		if ((c >= '0' && c <= '9') || c == '+' || c == '-' || c == 'e' || c == 'E' ||
+		    c == '.')
+			tmp[i] = c;
+		else
+			break;
+	}
+	tmp[i] = '\0';
+	strtod(tmp, &after);
+	return (size_t)(after - tmp);
+}
+
+struct json_builder {
+	struct sn_diag *d;
+	const char *file;
+	unsigned loc_doc;
+	struct input_arena arena;
+	bool failed;
+};
+
+static struct input_node *jb_node(struct json_builder *b, enum input_node_kind kind,
+				  const struct jscan *s)
+{
+	struct input_node *n = input_arena_alloc(&b->arena, sizeof(*n));
+
+	n->kind = kind;
+	n->line = s->line;
+	n->col = s->col;
+	n->weight = 1;
+	return n;
+}
+
+static bool all_digits(const char *s, size_t len)
+{
+	size_t i = (len && s[0] == '-') ? 1 : 0;
+
+	if (i == len)
+		return false;
+	for (; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	}
+	return true;
+}
+
+static void jb_error(struct json_builder *b, const struct input_node *at, const char *fmt, ...)
+	SN_PRINTF(3, 4);
+static void jb_error(struct json_builder *b, const struct input_node *at, const char *fmt, ...)
+{
+	struct sn_loc loc = { .file = b->file, .line = at->line, .col = at->col, .doc = b->loc_doc };
+	va_list ap;
+
+	va_start(ap, fmt);
+	sn_diag_vadd(b->d, SN_ERROR, &loc, NULL, NULL, fmt, ap);
+	va_end(ap);
+	b->failed = true;
+}
+
+/* The nesting depth was checked before cJSON ran, so this recursion is
+ * bounded by INPUT_MAX_DEPTH. */
+static struct input_node *jb_build(struct json_builder *b, const cJSON *j, struct jscan *s)
+{
+	struct input_node *n, *last = NULL, *k, *v;
+	const cJSON *c;
+	uint64_t weight = 1;
+	size_t len;
+
+	js_ws(s);
+	switch (j->type & 0xff) {
+	case cJSON_Object:
+	case cJSON_Array:
+		n = jb_node(b, (j->type & 0xff) == cJSON_Object ? INPUT_MAP : INPUT_SEQ, s);
+		js_adv(s, 1);	/* { or [ */
+		for (c = j->child; c; c = c->next) {
+			js_ws(s);
+			if (n->kind == INPUT_MAP) {
+				k = jb_node(b, INPUT_SCALAR, s);
+				k->type = INPUT_STR;
+				k->quoted = true;
+				len = c->string ? strlen(c->string) : 0;
+				k->s = input_arena_strndup(&b->arena, c->string ? c->string : "", len);
+				k->len = (uint32_t)len;
+				js_string(s);
+				js_ws(s);
+				js_adv(s, 1);	/* : */
+				if (last)
+					last->next = k;
+				else
+					n->child = k;
+				last = k;
+				weight++;
+			}
+			v = jb_build(b, c, s);
+			if (last)
+				last->next = v;
+			else
+				n->child = v;
+			last = v;
+			weight += v->weight;
+			n->n++;
+			js_ws(s);
+			if (s->p < s->end && *s->p == ',')
+				js_adv(s, 1);
+		}
+		js_ws(s);
+		js_adv(s, 1);	/* } or ] */
+		n->weight = weight > UINT32_MAX ? UINT32_MAX : (uint32_t)weight;
+		if (n->kind == INPUT_MAP && !b->failed) {
+			const struct input_node *first, *second;
+			char q[INPUT_QUOTE_MAX];
+
+			if (input_map_dup_key(n, &first, &second))
+				jb_error(b, second,
+					 "duplicate key %s (first at %u:%u; a key may appear once in an object)",
+					 input_quote(q, sizeof(q), second->s, second->len),
+					 first->line, first->col);
+		}
+		return n;
+	case cJSON_String:
+		n = jb_node(b, INPUT_SCALAR, s);
+		n->type = INPUT_STR;
+		n->quoted = true;
+		len = strlen(j->valuestring);
+		n->s = input_arena_strndup(&b->arena, j->valuestring, len);
+		n->len = (uint32_t)len;
+		js_string(s);
+		return n;
+	case cJSON_Number:
+		n = jb_node(b, INPUT_SCALAR, s);
+		len = js_number_len(s->p, s->end);
+		n->s = input_arena_strndup(&b->arena, s->p, len);
+		n->len = (uint32_t)len;
+		n->type = all_digits(n->s, len) ? INPUT_INT : INPUT_FLOAT;
+		js_adv(s, len);
+		return n;
+	case cJSON_True:
+	case cJSON_False:
+		n = jb_node(b, INPUT_SCALAR, s);
+		n->type = INPUT_BOOL;
+		n->s = (j->type & 0xff) == cJSON_True ? "true" : "false";
+		n->len = (uint32_t)strlen(n->s);
+		js_adv(s, n->len);
+		return n;
+	default:	/* cJSON_NULL */
+		n = jb_node(b, INPUT_SCALAR, s);
+		n->type = INPUT_NULL;
+		n->s = "null";
+		n->len = 4;
+		js_adv(s, 4);
+		return n;
+	}
+}
+
+/* What a pass over the bytes tells before cJSON runs: where nesting first
+ * goes deeper than INPUT_MAX_DEPTH (cJSON would allow 1000), whether the
+ * text ends inside a string or an open { or [, and how many top-level
+ * values there are. */
+struct jprescan {
+	size_t deep_off;	/* (size_t)-1: never too deep */
+	bool unterminated;
+	unsigned nvalues;
+};
+
+static void json_prescan(const char *buf, size_t len, struct jprescan *ps)
+{
+	bool in_str = false;
+	unsigned depth = 0;
+	size_t i;
+
+	ps->deep_off = (size_t)-1;
+	ps->nvalues = 0;
+	for (i = 0; i < len; i++) {
+		char c = buf[i];
+
+		if (in_str) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_str = false;
+			continue;
+		}
+		switch (c) {
+		case '"':
+			if (depth == 0)
+				ps->nvalues++;
+			in_str = true;
+			break;
+		case '{':
+		case '[':
+			if (depth == 0)
+				ps->nvalues++;
+			if (++depth > INPUT_MAX_DEPTH && ps->deep_off == (size_t)-1)
+				ps->deep_off = i;
+			break;
+		case '}':
+		case ']':
+			if (depth)
+				depth--;
+			break;
+		default:
+			break;
+		}
+	}
+	ps->unterminated = in_str || depth > 0;
+}
+
+static void json_syntax_error(struct json_builder *b, const char *buf, size_t len,
+			      const char *err, const struct jprescan *ps)
+{
+	struct sn_loc loc = { .file = b->file, .doc = b->loc_doc };
+	size_t off = err ? (size_t)(err - buf) : len;
+
+	/* At the end of the text cJSON points at the last byte. */
+	if (off >= len || (off + 1 == len && ps->unterminated)) {
+		input_offset_pos(buf, len, &loc.line, &loc.col);
+		sn_diag_add(b->d, SN_ERROR, &loc, NULL, NULL,
+			    "JSON syntax error: unexpected end of input (an unclosed string, { or [)");
+		return;
+	}
+	input_offset_pos(buf, off, &loc.line, &loc.col);
+	if (buf[off] > 32 && buf[off] < 127)
+		sn_diag_add(b->d, SN_ERROR, &loc, NULL, NULL, "JSON syntax error: unexpected '%c'",
+			    buf[off]);
+	else
+		sn_diag_add(b->d, SN_ERROR, &loc, NULL, NULL,
+			    "JSON syntax error: unexpected byte 0x%02x", (unsigned char)buf[off]);
+}
+
+unsigned input_json_parse(struct sn_diag *d, const char *file, const char *buf, size_t len,
+			  input_doc_fn *fn, void *ctx)
+{
+	struct json_builder b = { .d = d, .file = file };
+	struct jscan s = { .p = buf, .end = buf + len, .line = 1, .col = 1 };
+	struct jprescan ps;
+	unsigned ndocs = 0;
+
+	json_prescan(buf, len, &ps);
+	input_arena_init(&b.arena);
+	if (len >= 3 && !memcmp(buf, "\xef\xbb\xbf", 3))
+		s.p += 3;	/* UTF-8 byte order mark: not a column */
+	for (;;) {
+		const char *start, *endp = NULL;
+		struct input_node *root;
+		struct sn_loc loc;
+		cJSON *j;
+
+		js_ws(&s);
+		if (s.p >= s.end)
+			break;
+		ndocs++;
+		b.loc_doc = ps.nvalues > 1 || ndocs > 1 ? ndocs : 0;
+		start = s.p;
+		j = cJSON_ParseWithLengthOpts(start, (size_t)(s.end - start), &endp, 0);
+		if (ps.deep_off != (size_t)-1 && ps.deep_off >= (size_t)(start - buf) &&
+		    (!j || ps.deep_off < (size_t)(endp - buf))) {
+			loc = (struct sn_loc){ .file = file, .doc = b.loc_doc };
+			input_offset_pos(buf, ps.deep_off, &loc.line, &loc.col);
+			sn_diag_add(d, SN_ERROR, &loc, NULL, NULL,
+				    "nesting deeper than %d levels (allowed: at most %d objects and arrays inside each other)",
+				    INPUT_MAX_DEPTH, INPUT_MAX_DEPTH);
+			cJSON_Delete(j);
+			break;
+		}
+		if (!j) {
+			json_syntax_error(&b, buf, len, cJSON_GetErrorPtr(), &ps);
+			break;
+		}
+		b.failed = false;
+		root = jb_build(&b, j, &s);
+		cJSON_Delete(j);
+		if (!b.failed && !input_is_null(root)) {
+			struct input_doc doc = { .file = file, .index = ndocs, .loc_doc = b.loc_doc,
+						 .root = root };
+
+			fn(ctx, &doc);
+		}
+		input_arena_reset(&b.arena);
+		/* cJSON also skipped the white space after the value. */
+		if (s.p < endp)
+			js_adv(&s, (size_t)(endp - s.p));
+	}
+	input_arena_free(&b.arena);
+	return ndocs;
+}

@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * input/tree.h: the generic document tree both readers produce (YAML through
+ * libyaml events, JSON through cJSON plus a position scanner), and the small
+ * helpers the object readers use on it. Internal to input/.
+ *
+ * Every node carries its 1-based line:col. Scalars keep their text; their
+ * type (string, integer, ...) is decided once when the node is built: YAML
+ * plain scalars the YAML 1.1 way Kubernetes resolves them, quoted scalars
+ * and JSON strings are strings.
+ *
+ * Ownership: nodes and their text live in a struct input_arena that the
+ * reader resets after each document; a document callback must copy what it
+ * keeps.
+ */
+#ifndef SVCNFT_INPUT_TREE_H
+#define SVCNFT_INPUT_TREE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/sn.h"
+
+/* Nesting deeper than this is refused: no Kubernetes object needs more than
+ * about 10 levels, and every walk over the tree stays shallow. */
+#define INPUT_MAX_DEPTH 64
+/* Nodes an alias may stand for, summed over one document: refuses "billion
+ * laughs" documents before they are walked. */
+#define INPUT_MAX_ALIAS_NODES 1000000u
+/* Files larger than this are refused rather than read into memory:
+ * 10,000 Services with their slices are about 30 MB. */
+#define INPUT_MAX_FILE_SIZE (256u << 20)
+
+/* ---- arena: bump allocation, freed all at once ---- */
+struct input_arena_chunk;
+
+struct input_arena {
+	struct input_arena_chunk *chunks;	/* newest first */
+	char *p, *end;				/* free space in the newest chunk */
+};
+
+void input_arena_init(struct input_arena *a);
+void *input_arena_alloc(struct input_arena *a, size_t n);	/* zeroed, 8-aligned */
+char *input_arena_strndup(struct input_arena *a, const char *s, size_t n);
+/* Forget everything, keep one chunk for the next document. */
+void input_arena_reset(struct input_arena *a);
+void input_arena_free(struct input_arena *a);
+
+/* ---- nodes ---- */
+enum input_node_kind {
+	INPUT_SCALAR,
+	INPUT_SEQ,
+	INPUT_MAP,
+	INPUT_ALIAS,	/* YAML *alias: child is the anchored node (never an alias) */
+};
+
+enum input_scalar_type {
+	INPUT_STR,
+	INPUT_INT,
+	INPUT_FLOAT,
+	INPUT_BOOL,
+	INPUT_NULL,
+};
+
+struct input_node {
+	struct input_node *next;	/* next sibling */
+	struct input_node *child;	/* first child; a map's children are key, value, key, value... */
+	const char *s;			/* scalar text, NUL-terminated (may also hold a NUL: see len) */
+	uint32_t len;			/* bytes in s */
+	uint32_t n;			/* seq: items; map: key/value pairs */
+	uint32_t line, col;		/* 1-based */
+	uint32_t weight;		/* nodes this one stands for, aliases expanded (saturates) */
+	uint8_t kind;			/* enum input_node_kind */
+	uint8_t type;			/* enum input_scalar_type, for scalars */
+	bool quoted;			/* quoted or block scalar: always a string */
+};
+
+static inline const struct input_node *input_deref(const struct input_node *n)
+{
+	return n && n->kind == INPUT_ALIAS ? n->child : n;
+}
+
+static inline bool input_is_null(const struct input_node *n)
+{
+	n = input_deref(n);
+	return !n || (n->kind == INPUT_SCALAR && n->type == INPUT_NULL);
+}
+
+/* The value of key in map m (aliases and YAML "<<" merge keys followed), or
+ * NULL when m is not a map or the key is absent. input_map_get also gives
+ * NULL for an explicit null, which Kubernetes treats as absent. */
+const struct input_node *input_map_find(const struct input_node *m, const char *key);
+const struct input_node *input_map_get(const struct input_node *m, const char *key);
+
+/* Does map m have a key twice? Sets the first and second of the earliest
+ * repeated pair (the key nodes). */
+bool input_map_dup_key(const struct input_node *m, const struct input_node **first,
+		       const struct input_node **second);
+
+/* The YAML 1.1 type of a plain scalar, as Kubernetes' YAML reader resolves it. */
+enum input_scalar_type input_yaml_resolve(const char *s, size_t len);
+
+/* An integer node's value (saturating), or an integral float's. 0 or -1. */
+int input_node_int(const struct input_node *n, int64_t *v);
+/* true/false, yes/no, on/off... of a boolean node. */
+bool input_node_bool(const struct input_node *n);
+
+/* Write s as a double-quoted string with control characters and bytes
+ * >= 0x7f escaped, cut at about 64 bytes ("..." marks the cut): safe in any
+ * message. Returns buf. */
+#define INPUT_QUOTE_MAX 300
+const char *input_quote(char *buf, size_t size, const char *s, size_t len);
+/* "a map", "a list", "the string \"80\"", "the integer 80", "null"... */
+const char *input_describe(char *buf, size_t size, const struct input_node *n);
+
+/* 1-based line:col of byte off in buf, counting characters (not UTF-8
+ * continuation bytes) as libyaml does. */
+void input_offset_pos(const char *buf, size_t off, unsigned *line, unsigned *col);
+
+/* ---- readers ---- */
+struct input_doc {
+	const char *file;		/* interned in the sn_diag */
+	unsigned index;			/* 1-based document index in the file */
+	unsigned loc_doc;		/* what sn_loc.doc gets: index, or 0 in a one-document file */
+	const struct input_node *root;	/* never NULL, never a null scalar */
+};
+
+typedef void input_doc_fn(void *ctx, const struct input_doc *doc);
+
+/*
+ * Parse buf and call fn for each non-empty document, in order. Syntax errors
+ * are added to d (as file:line:col) and stop the file; the documents before
+ * the error were already handed to fn. A document with a structural error
+ * (too deep, duplicate key, unknown alias) is reported and not handed on.
+ * Return the number of documents seen.
+ */
+unsigned input_yaml_parse(struct sn_diag *d, const char *file, const char *buf, size_t len,
+			  input_doc_fn *fn, void *ctx);
+unsigned input_json_parse(struct sn_diag *d, const char *file, const char *buf, size_t len,
+			  input_doc_fn *fn, void *ctx);
+
+/* Does the name end in .json (then JSON), or .yaml/.yml (YAML)? Without a
+ * known extension the first non-blank byte decides: '{' or '[' is JSON. */
+bool input_is_json(const char *name, const char *buf, size_t len);
+
+#endif
