@@ -40,8 +40,11 @@ struct bctx {
 	struct rs_table *t;
 	struct rs_set *service_ips, *service_nodeports, *cluster_ips, *fw_ips, *fw_allow,
 		*hairpin, *affinity, *aff_fronts, *aff_nodeports;
-	struct aff_class *aff;
+	struct aff_class *aff;		/* IPv4: one record chain per timeout */
 	unsigned naff;
+	/* IPv6 affinity of the service port being built: its map per endpoint port */
+	uint16_t *aff6_ports;
+	unsigned naff6_ports;
 	uint8_t aff_protos, aff_np_protos;
 	bool used;	/* anything was programmed in this family */
 };
@@ -127,6 +130,9 @@ static void note_affinity(struct bctx *b, const struct svc_service *s, const str
 {
 	unsigned i;
 
+	b->aff_protos |= proto_bit(p->proto);
+	if (b->fam == RS_IP6)
+		return;	/* IPv6 records per service port, see build_affinity6() */
 	for (i = 0; i < b->naff; i++)
 		if (b->aff[i].timeout == s->affinity_timeout)
 			break;
@@ -137,7 +143,23 @@ static void note_affinity(struct bctx *b, const struct svc_service *s, const str
 		b->naff++;
 	}
 	b->aff[i].protos |= proto_bit(p->proto);
-	b->aff_protos |= proto_bit(p->proto);
+}
+
+/* The chain recording a new connection's endpoint for a Service with
+ * ClientIP affinity: per timeout in IPv4, per service port in IPv6. */
+static char *aff_record_chain(const struct bctx *b, const struct svc_service *s,
+			      const struct svc_port *p)
+{
+	if (b->fam == RS_IP6)
+		return sn_asprintf("affinity-%s/%s/%s/%u", s->ns, s->name,
+				   sn_proto_name(p->proto), p->port);
+	return sn_asprintf("affinity-%u", s->affinity_timeout);
+}
+
+static char *aff6_map_name(const struct svc_service *s, const struct svc_port *p, uint16_t epport)
+{
+	return sn_asprintf("affinity-%s/%s/%s/%u/%u", s->ns, s->name, sn_proto_name(p->proto),
+			   p->port, epport);
 }
 
 static void elem_frontend(struct rs_elem *e, const struct sn_addr *a, uint8_t proto, uint16_t port)
@@ -161,7 +183,7 @@ static void add_frontend(struct bctx *b, const struct svc_service *s, const stru
 		e = rs_set_add_elem(b->aff_fronts);
 		elem_frontend(e, a, p->proto, p->port);
 		e->verdict.code = RS_V_JUMP;
-		e->verdict.chain = aff_chain_name(s->affinity_timeout);
+		e->verdict.chain = aff_record_chain(b, s, p);
 	}
 }
 
@@ -188,8 +210,19 @@ static void emit_cascade(struct bctx *b, struct rs_chain *c, const struct svc_se
 {
 	unsigned i;
 
-	if (s->affinity)
+	if (s->affinity && b->fam == RS_IP) {
 		rs_rule_verdict(rs_chain_add_rule(c), RS_V_JUMP, "affinity-check");
+	} else if (s->affinity) {
+		/* IPv6: a pinned client is DNATed by its service port's map */
+		for (i = 0; i < b->naff6_ports; i++) {
+			char *map = aff6_map_name(s, p, b->aff6_ports[i]);
+			struct rs_rule *r = rs_chain_add_rule(c);
+
+			rs_rule_cmp_proto(r, p->proto);
+			rs_rule_dnat_map_port(r, &RS_KEY(RS_F_SADDR), map, b->aff6_ports[i]);
+			free(map);
+		}
+	}
 	for (i = 0; i < n; i++) {
 		struct rs_rule *r = rs_chain_add_rule(c);
 
@@ -273,6 +306,66 @@ static unsigned family_vips(const struct bctx *b, const struct svc_service *s)
 	return k;
 }
 
+static void add_port_once(struct bctx *b, uint16_t port)
+{
+	unsigned i, j;
+
+	for (i = 0; i < b->naff6_ports && b->aff6_ports[i] < port; i++)
+		;
+	if (i < b->naff6_ports && b->aff6_ports[i] == port)
+		return;
+	b->aff6_ports = sn_realloc(b->aff6_ports, (b->naff6_ports + 1) * sizeof(*b->aff6_ports));
+	for (j = b->naff6_ports; j > i; j--)
+		b->aff6_ports[j] = b->aff6_ports[j - 1];
+	b->aff6_ports[i] = port;
+	b->naff6_ports++;
+}
+
+/* The endpoint ports a service port's cascades can DNAT to, sorted. */
+static void collect_aff6_ports(struct bctx *b, const struct comp_eps *e)
+{
+	unsigned i;
+
+	b->naff6_ports = 0;
+	for (i = 0; i < e->ncluster; i++)
+		add_port_once(b, e->cluster[i]->port);
+	for (i = 0; i < e->nlocal; i++)
+		add_port_once(b, e->local[i]->port);
+}
+
+/*
+ * IPv6 ClientIP affinity. nft 1.0.6 aborts (netlink_linearize.c: "dreg <
+ * ctx->reg_low") on a dynamic map update whose key and data need more than
+ * 32 bytes of registers, and client . frontend : endpoint . port needs 60 in
+ * IPv6. So each IPv6 affinity service port keeps one map per endpoint port,
+ * `ip6 saddr : ip6 daddr` (32 bytes), looked up by the service port's own
+ * chains and filled by its own record chain. That is one set and three rules
+ * referencing it per such service port: linear in IPv6 affinity services
+ * only, and still fewer sets than kube-proxy's one per endpoint.
+ */
+static void build_affinity6(struct bctx *b, const struct svc_service *s, const struct svc_port *p)
+{
+	char *name = aff_record_chain(b, s, p);
+	struct rs_chain *c = new_chain(b, name, NULL);
+	unsigned i;
+
+	free(name);
+	for (i = 0; i < b->naff6_ports; i++) {
+		char *map = aff6_map_name(s, p, b->aff6_ports[i]);
+		struct rs_set *set = add_set(b, map, NULL, 1, (uint8_t[]){ RS_T_IPV6 }, 1,
+					     (uint8_t[]){ RS_T_IPV6 });
+		struct rs_rule *r;
+
+		set->flags |= RS_SET_DYNAMIC | RS_SET_TIMEOUT;
+		set->size = 65535;	/* as kube-proxy's per-endpoint affinity sets */
+		set->elems_runtime = true;
+		r = rs_chain_add_rule(c);
+		rs_rule_cmp_port(r, false, b->aff6_ports[i]);
+		rs_rule_update(r, map, &RS_KEY(RS_F_SADDR), s->affinity_timeout, &RS_KEY(RS_F_DADDR));
+		free(map);
+	}
+}
+
 static void build_port(struct bctx *b, const struct svc_service *s, const struct sn_addr *cip,
 		       const struct svc_port *p, const struct comp_slices *sl)
 {
@@ -293,6 +386,8 @@ static void build_port(struct bctx *b, const struct svc_service *s, const struct
 	aff = s->affinity && e.any;
 	if (aff)
 		note_affinity(b, s, p);
+	if (aff && b->fam == RS_IP6)
+		collect_aff6_ports(b, &e);
 	b->st->service_ports++;
 	b->st->endpoints += e.nall;
 
@@ -397,11 +492,13 @@ static void build_port(struct bctx *b, const struct svc_service *s, const struct
 				el->key[0].num = p->proto;
 				el->key[1].num = p->node_port;
 				el->verdict.code = RS_V_JUMP;
-				el->verdict.chain = aff_chain_name(s->affinity_timeout);
+				el->verdict.chain = aff_record_chain(b, s, p);
 				b->aff_np_protos |= proto_bit(p->proto);
 			}
 		}
 	}
+	if (aff && b->fam == RS_IP6)
+		build_affinity6(b, s, p);
 	free(svc);
 	free(ext);
 	free(cluster);
@@ -564,10 +661,10 @@ static void prune_sets(struct bctx *b)
 		rs_table_del_set(b->t, "firewall-ips");
 		rs_table_del_set(b->t, "firewall-allow");
 	}
-	if (!b->naff) {
+	if (!b->naff)
 		rs_table_del_set(b->t, "affinity");
+	if (!b->aff_fronts->n)
 		rs_table_del_set(b->t, "affinity-frontends");
-	}
 	if (!b->aff_nodeports->n)
 		rs_table_del_set(b->t, "affinity-nodeports");
 	if (!b->hairpin->n)
@@ -620,6 +717,7 @@ static void build_family(struct rs_ruleset *rs, const struct svc_world *w,
 	prune_sets(&b);
 	rs_table_sort(b.t);
 	free(b.aff);
+	free(b.aff6_ports);
 }
 
 struct rs_ruleset *comp_build(const struct svc_world *w, const struct comp_opts *o,

@@ -5,7 +5,7 @@
 
 #include "compiler/internal.h"
 
-static const char *const svc_chain_kinds[] = { "svc-", "ext-", "cluster-" };
+static const char *const svc_chain_kinds[] = { "svc-", "ext-", "cluster-", "affinity-" };
 
 char *comp_owner_of_chain(const char *chain)
 {

@@ -195,6 +195,8 @@ static void rs_print_stmt(struct sn_buf *b, enum rs_family f, const struct rs_st
 		sn_buf_printf(b, "dnat %s to ", rs_family_name(f));
 		rs_print_key(b, f, &s->key);
 		sn_buf_printf(b, " map @%s", s->set ? s->set : "?");
+		if (s->val.num)
+			sn_buf_printf(b, " : %u", s->val.num);
 		break;
 	case RS_S_MASQ:
 		sn_buf_add(b, "masquerade fully-random");

@@ -94,7 +94,9 @@ enum rs_stmt_type {
 	RS_S_MARK_SET,		/* "meta mark set meta mark | M" */
 	RS_S_MARK_CLEAR,	/* "meta mark set meta mark & ~M" */
 	RS_S_DNAT,		/* "dnat to ADDR:PORT" (the rule must match meta l4proto first) */
-	RS_S_DNAT_MAP,		/* "dnat ip to KEY map @set" (map data: addr . port) */
+	RS_S_DNAT_MAP,		/* "dnat ip to KEY map @set" (map data: addr . port), or with
+				 * val.num != 0 "dnat ip6 to KEY map @set : PORT" (map data: addr
+				 * only, the port is val.num: IPv6 affinity, see docs/ruleset.md) */
 	RS_S_MASQ,		/* "masquerade fully-random" */
 	RS_S_UPDATE,		/* "update @set { KEY timeout Ns : DATA }"; timeout 0 and an empty
 				 * data key are left out. nft 1.0.6 aborts (netlink_linearize.c
@@ -250,6 +252,8 @@ void rs_rule_mark_set(struct rs_rule *r, uint32_t bits);
 void rs_rule_mark_clear(struct rs_rule *r, uint32_t bits);
 void rs_rule_dnat(struct rs_rule *r, const struct sn_addr *a, uint16_t port);
 void rs_rule_dnat_map(struct rs_rule *r, const struct rs_key *k, const char *map);
+void rs_rule_dnat_map_port(struct rs_rule *r, const struct rs_key *k, const char *map,
+			   uint16_t port);
 void rs_rule_masq(struct rs_rule *r);
 void rs_rule_update(struct rs_rule *r, const char *set, const struct rs_key *k,
 		    uint32_t timeout_s, const struct rs_key *data);

@@ -145,6 +145,16 @@ void rs_rule_dnat_map(struct rs_rule *r, const struct rs_key *k, const char *map
 	s->set = sn_strdup(map);
 }
 
+void rs_rule_dnat_map_port(struct rs_rule *r, const struct rs_key *k, const char *map,
+			   uint16_t port)
+{
+	struct rs_stmt *s = rs_rule_new_stmt(r, RS_S_DNAT_MAP);
+
+	rs_key_copy(&s->key, k);
+	s->set = sn_strdup(map);
+	s->val.num = port;
+}
+
 void rs_rule_masq(struct rs_rule *r)
 {
 	rs_rule_new_stmt(r, RS_S_MASQ);
@@ -262,6 +272,8 @@ static bool rs_stmt_eq(const struct rs_stmt *a, const struct rs_stmt *b)
 	case RS_S_DNAT:
 		return sn_addr_eq(&a->val.addr, &b->val.addr) && a->val.num == b->val.num;
 	case RS_S_DNAT_MAP:
+		return rs_key_eq(&a->key, &b->key) && rs_str_eq(a->set, b->set) &&
+		       a->val.num == b->val.num;
 	case RS_S_VMAP:
 		return rs_key_eq(&a->key, &b->key) && rs_str_eq(a->set, b->set);
 	case RS_S_UPDATE:
