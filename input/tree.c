@@ -381,13 +381,15 @@ enum input_scalar_type input_yaml_resolve(const char *s, size_t len)
 	int64_t v;
 	bool ovf;
 
-	if (len == 0 || is_one_of(s, len, yaml_null))
+	/* Every special word is at most 6 bytes ("+.inf" 5, "false" 5):
+	 * longer text only needs the number checks below. */
+	if (len == 0 || (len <= 4 && is_one_of(s, len, yaml_null)))
 		return INPUT_NULL;
 	/* Only these first bytes can start anything but a string. */
 	switch (s[0]) {
 	case 'y': case 'Y': case 'n': case 'N': case 't': case 'T':
 	case 'f': case 'F': case 'o': case 'O':
-		if (is_one_of(s, len, yaml_true) || is_one_of(s, len, yaml_false))
+		if (len <= 5 && (is_one_of(s, len, yaml_true) || is_one_of(s, len, yaml_false)))
 			return INPUT_BOOL;
 		return INPUT_STR;
 	case '.':
@@ -399,7 +401,7 @@ enum input_scalar_type input_yaml_resolve(const char *s, size_t len)
 	default:
 		return INPUT_STR;
 	}
-	if (is_one_of(s, len, yaml_special_float))
+	if (len <= 5 && is_one_of(s, len, yaml_special_float))
 		return INPUT_FLOAT;
 	if (!strip_underscores(buf, s, len))
 		return INPUT_STR;

@@ -737,6 +737,37 @@ static void test_dual_stack(void **state)
 		     "meta l4proto tcp dnat to 198.19.0.1:80\n");
 }
 
+/* IPv6 affinity: one client-keyed map per service port and endpoint port
+ * (nft 1.0.6 cannot update a wider dynamic map), looked up before the
+ * cascade and filled by the service port's own record chain. */
+static void test_affinity_ipv6(void **state)
+{
+	struct fx *f = *state;
+	struct svc_service *s = svc(f->w, "default", "v6", SVC_CLUSTER_IP, "2001:db8:5::20");
+	struct svc_slice *sl;
+
+	s->affinity = true;
+	s->affinity_timeout = 60;
+	port(s, "", IPPROTO_TCP, 80, 8080);
+	sl = slice(f->w, "default", "v6-1", "v6", "", IPPROTO_TCP, 8080);
+	ep(sl, "2001:db8:19::1", READY, NULL);
+	ep(sl, "2001:db8:19::2", READY, NULL);
+	f->o.ncluster_cidrs = 0;
+	f->o.service_cidrs[1] = A("2001:db8:5::/112");
+	f->o.nservice_cidrs = 2;
+	compile_ok(f);
+	assert_chain(f, RS_IP6, "svc-default/v6/tcp/80",
+		     "meta l4proto tcp dnat ip6 to ip6 saddr map @affinity-default/v6/tcp/80/8080 : 8080\n"
+		     "numgen random mod 2 0 meta l4proto tcp dnat to [2001:db8:19::1]:8080\n"
+		     "meta l4proto tcp dnat to [2001:db8:19::2]:8080\n");
+	assert_chain(f, RS_IP6, "affinity-default/v6/tcp/80",
+		     "th dport 8080 update @affinity-default/v6/tcp/80/8080 { ip6 saddr timeout 60s : ip6 daddr }\n");
+	assert_set(f, RS_IP6, "affinity-frontends",
+		   "2001:db8:5::20 . tcp . 80 : jump affinity-default/v6/tcp/80\n");
+	assert_null(rs_table_find_set(table(f, RS_IP6), "affinity"));
+	assert_null(rs_table_find_chain(table(f, RS_IP6), "affinity-check"));
+}
+
 /* --nodeport-addresses: NodePorts only on local addresses in the ranges. */
 static void test_nodeport_addresses(void **state)
 {
@@ -794,6 +825,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_endpoints_fallback_and_dedup, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_topology_hints, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dual_stack, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_affinity_ipv6, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nodeport_addresses, setup, teardown),
 		cmocka_unit_test(test_owner_of_chain),
 	};
