@@ -1,0 +1,445 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * cli/apply.c: `svcnft apply`, `svcnft diff` and `svcnft cleanup`: the
+ * kernel's svcnft tables made to match the manifests, by a netlink diff
+ * sent as one atomic batch (netlink/).
+ *
+ * apply: compile; take the namespace's lock; read the kernel's tables under
+ * a generation id; diff; send only the difference, with that generation id
+ * in the batch so that any change in between makes the kernel refuse it
+ * (ERESTART: read and diff again); then clear the UDP conntrack entries and
+ * affinity entries pinned to endpoints that are gone.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "netlink/nlk.h"
+
+/* A concurrent writer (not svcnft: the lock keeps those out) changed the
+ * ruleset between our read and our batch this many times in a row. */
+#define APPLY_TRIES 4
+
+#define LOCK_DIR "/run/svcnft"
+
+/* Test hook for the kernel tier: the Service whose first rewritten chain
+ * gets a message the kernel refuses. Never set in production. */
+#define ENV_TEST_REFUSE "SVCNFT_TEST_REFUSE_SERVICE"
+
+enum { OPT_CHECK = 1000 };
+
+static const struct option apply_opts[] = {
+	{ "check", no_argument, NULL, OPT_CHECK },
+	{ NULL, 0, NULL, 0 },
+};
+
+struct apply_args {
+	bool check;
+};
+
+static int apply_on_opt(int val, const char *arg, void *ctx)
+{
+	struct apply_args *a = ctx;
+
+	if (val == OPT_CHECK)
+		a->check = true;
+	return CLI_OK;
+}
+
+/*
+ * One lock per network namespace, named after its inode, held from the
+ * read to the end of the apply: two applies in the same namespace never
+ * interleave (the generation id in the batch catches every other writer).
+ */
+static int lock_netns(void)
+{
+	struct stat st;
+	char path[128];
+	int fd;
+
+	if (stat("/proc/self/ns/net", &st) < 0) {
+		fprintf(stderr, "svcnft: /proc/self/ns/net: %s\n", strerror(errno));
+		return -1;
+	}
+	if (mkdir(LOCK_DIR, 0755) < 0 && errno != EEXIST) {
+		fprintf(stderr, "svcnft: %s: %s\n", LOCK_DIR, strerror(errno));
+		return -1;
+	}
+	snprintf(path, sizeof(path), LOCK_DIR "/netns-%llu.lock", (unsigned long long)st.st_ino);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		fprintf(stderr, "svcnft: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	while (flock(fd, LOCK_EX) < 0) {
+		if (errno != EINTR) {
+			fprintf(stderr, "svcnft: lock %s: %s\n", path, strerror(errno));
+			close(fd);
+			return -1;
+		}
+	}
+	return fd;
+}
+
+static void unlock_netns(int fd)
+{
+	if (fd >= 0)
+		close(fd);	/* closing drops the flock */
+}
+
+/* kernel refused the batch: add rule ip svcnft svc-... (rule 2: ...): <extack>
+ * (Service default/web, chain svc-default/web/tcp/80): No such file or directory */
+static void print_refusal(const struct nlk_result *r)
+{
+	for (size_t i = 0; i < r->nerrs; i++) {
+		const struct nlk_error *e = &r->errs[i];
+		char *owner = e->chain ? comp_owner_of_chain(e->chain) : NULL;
+
+		fprintf(stderr, "svcnft: kernel refused the batch: %s", e->what);
+		if (e->extack)
+			fprintf(stderr, ": %s", e->extack);
+		if (owner)
+			fprintf(stderr, " (Service %s, chain %s)", owner, e->chain);
+		else if (e->chain)
+			fprintf(stderr, " (chain %s)", e->chain);
+		fprintf(stderr, ": %s\n", strerror(e->err));
+		free(owner);
+	}
+}
+
+/* The first chain of the Service named by the test hook that this batch
+ * writes rules into. */
+static const char *test_refuse_chain(const struct rs_diff *d)
+{
+	const char *svc = getenv(ENV_TEST_REFUSE);
+
+	for (size_t i = 0; svc && *svc && i < d->n; i++) {
+		const struct rs_op *op = &d->ops[i];
+		char *owner;
+		bool hit;
+
+		if (op->type != RS_OP_ADD_RULES)
+			continue;
+		owner = comp_owner_of_chain(op->chain->name);
+		hit = owner && strcmp(owner, svc) == 0;
+		free(owner);
+		if (hit)
+			return op->chain->name;
+	}
+	return NULL;
+}
+
+static void print_summary(const char *what, const struct rs_diff *d, const struct nlk_result *r)
+{
+	printf("%s: %zu chains added, %zu deleted, %zu replaced; %zu rules; +%zu -%zu elements; "
+	       "batch %zu messages, %zu bytes, %.0f ms\n",
+	       what, d->chains_added, d->chains_deleted, d->chains_replaced, d->rules_added,
+	       d->elems_added, d->elems_deleted, r->msgs, r->bytes, r->ms);
+}
+
+/* Read the current state of want's tables. */
+static int read_have(struct nlk_sock *s, const struct rs_ruleset *want, struct rs_ruleset **have)
+{
+	struct nlk_read_spec spec;
+	struct sn_buf why;
+
+	sn_buf_init(&why);
+	nlk_read_spec_from(&spec, want);
+	if (nlk_read(s, &spec, have, &why) < 0) {
+		fprintf(stderr, "svcnft: reading the kernel's ruleset: %s\n", why.s ? why.s : "?");
+		sn_buf_free(&why);
+		return -1;
+	}
+	sn_buf_free(&why);
+	return 0;
+}
+
+/* After a committed apply: flows and affinity entries pinned to endpoints
+ * that are gone. A failure here is reported but does not undo the apply. */
+static void after_apply(struct nlk_sock *s, const struct rs_ruleset *have,
+			const struct rs_ruleset *want)
+{
+	struct nlk_ct_stats st = { 0 };
+	struct sn_buf why;
+
+	sn_buf_init(&why);
+	if (nlk_ct_cleanup(have, want, &st, &why) < 0)
+		fprintf(stderr, "svcnft: warning: conntrack cleanup: %s\n", why.s ? why.s : "?");
+	sn_buf_reset(&why);
+	if (nlk_affinity_cleanup(s, want, &st, &why) < 0)
+		fprintf(stderr, "svcnft: warning: affinity cleanup: %s\n", why.s ? why.s : "?");
+	if (st.ct_deleted || st.aff_deleted)
+		printf("cleared: %zu UDP conntrack entries, %zu affinity entries of gone endpoints\n",
+		       st.ct_deleted, st.aff_deleted);
+	sn_buf_free(&why);
+}
+
+/* read -> diff -> send, again while the kernel says the generation moved */
+static int reconcile(struct nlk_sock *s, const struct rs_ruleset *want, bool check)
+{
+	for (int attempt = 0; attempt < APPLY_TRIES; attempt++) {
+		struct nlk_batch_opts o = { .check = check };
+		struct rs_ruleset *have = NULL;
+		struct nlk_result r = { 0 };
+		struct nlk_batch *b;
+		struct sn_buf why;
+		struct rs_diff d;
+		enum nlk_send_status st;
+
+		if (read_have(s, want, &have) < 0)
+			return CLI_RUNTIME;
+		rs_diff(want, have, false, &d);
+		if (rs_diff_empty(&d)) {
+			printf(check ? "check: no changes\n" : "no changes\n");
+			rs_diff_free(&d);
+			rs_ruleset_free(have);
+			return CLI_OK;
+		}
+		o.genid = have->genid;
+		o.corrupt_chain = test_refuse_chain(&d);
+		sn_buf_init(&why);
+		b = nlk_batch_build(&d, &o, &why);
+		if (!b) {
+			fprintf(stderr, "svcnft: cannot encode the change: %s\n", why.s ? why.s : "?");
+			sn_buf_free(&why);
+			rs_diff_free(&d);
+			rs_ruleset_free(have);
+			return CLI_RUNTIME;
+		}
+		st = nlk_batch_send(s, b, &r, &why);
+		switch (st) {
+		case NLK_SENT:
+			if (check) {
+				print_summary("check: the kernel accepted", &d, &r);
+				printf("check: nothing was changed\n");
+			} else {
+				print_summary("applied", &d, &r);
+				fflush(stdout);
+				after_apply(s, have, want);
+			}
+			break;
+		case NLK_REFUSED:
+			print_refusal(&r);
+			fprintf(stderr, "svcnft: nothing was changed\n");
+			break;
+		case NLK_RESTART:
+			break;
+		case NLK_FAILED:
+			fprintf(stderr, "svcnft: %s\n", why.s ? why.s : "netlink failure");
+			break;
+		}
+		nlk_result_free(&r);
+		nlk_batch_free(b);
+		sn_buf_free(&why);
+		rs_diff_free(&d);
+		rs_ruleset_free(have);
+		if (st == NLK_SENT)
+			return CLI_OK;
+		if (st == NLK_REFUSED)
+			return CLI_KERNEL;
+		if (st == NLK_FAILED)
+			return CLI_RUNTIME;
+	}
+	fprintf(stderr, "svcnft: the ruleset kept changing under us (%d tries): nothing was changed\n",
+		APPLY_TRIES);
+	return CLI_RUNTIME;
+}
+
+static int parse_and_build(int argc, char **argv, const char *cmd, const struct cli_extra *extra,
+			   struct cli_common *c, struct rs_ruleset **want, bool *help)
+{
+	struct comp_stats st;
+	int ret;
+
+	*want = NULL;
+	ret = cli_parse(argc, argv, cmd, c, extra, help);
+	if (*help) {
+		cli_usage(stdout, cmd, extra);
+		return CLI_OK;
+	}
+	if (ret)
+		return ret;
+	return cli_build(c, want, &st);
+}
+
+int cmd_apply(int argc, char **argv)
+{
+	struct apply_args a = { 0 };
+	const struct cli_extra extra = {
+		.opts = apply_opts,
+		.on_opt = apply_on_opt,
+		.ctx = &a,
+		.usage = "      --check                  send the batch without its END: the kernel\n"
+			 "                               validates it, nothing changes\n",
+	};
+	struct rs_ruleset *want;
+	struct cli_common c;
+	struct nlk_sock *s;
+	struct sn_buf why;
+	bool help;
+	int ret, lock;
+
+	ret = parse_and_build(argc, argv, "apply", &extra, &c, &want, &help);
+	if (ret || help)
+		goto out;
+	sn_buf_init(&why);
+	s = nlk_open(&why);
+	if (!s) {
+		fprintf(stderr, "svcnft: %s\n", why.s ? why.s : "netlink");
+		sn_buf_free(&why);
+		ret = CLI_RUNTIME;
+		goto out;
+	}
+	sn_buf_free(&why);
+	lock = lock_netns();
+	if (lock < 0)
+		ret = CLI_RUNTIME;
+	else
+		ret = reconcile(s, want, a.check);
+	unlock_netns(lock);
+	nlk_close(s);
+out:
+	rs_ruleset_free(want);
+	cli_common_free(&c);
+	return ret;
+}
+
+int cmd_diff(int argc, char **argv)
+{
+	struct rs_ruleset *want, *have = NULL;
+	struct cli_common c;
+	struct nlk_sock *s;
+	struct sn_buf why;
+	struct rs_diff d;
+	bool help;
+	int ret;
+
+	ret = parse_and_build(argc, argv, "diff", NULL, &c, &want, &help);
+	if (ret || help)
+		goto out;
+	sn_buf_init(&why);
+	s = nlk_open(&why);
+	if (!s) {
+		fprintf(stderr, "svcnft: %s\n", why.s ? why.s : "netlink");
+		sn_buf_free(&why);
+		ret = CLI_RUNTIME;
+		goto out;
+	}
+	sn_buf_free(&why);
+	if (read_have(s, want, &have) < 0) {
+		ret = CLI_RUNTIME;
+	} else {
+		rs_diff(want, have, false, &d);
+		rs_diff_print(stdout, &d);
+		ret = rs_diff_empty(&d) ? CLI_OK : CLI_CHANGES;
+		rs_diff_free(&d);
+	}
+	if (fflush(stdout) || ferror(stdout))
+		ret = CLI_RUNTIME;
+	rs_ruleset_free(have);
+	nlk_close(s);
+out:
+	rs_ruleset_free(want);
+	cli_common_free(&c);
+	return ret;
+}
+
+/* nft delete table ip svcnft; nft delete table ip6 svcnft: one batch, only
+ * the tables that exist, nothing else in the namespace. */
+static int cleanup_tables(struct nlk_sock *s)
+{
+	for (int attempt = 0; attempt < APPLY_TRIES; attempt++) {
+		struct nlk_read_spec spec = {
+			.tables = { { RS_IP, COMP_TABLE }, { RS_IP6, COMP_TABLE } },
+			.ntables = 2,
+			.tables_only = true,
+		};
+		struct nlk_batch_opts o = { 0 };
+		struct rs_ruleset *have = NULL;
+		struct nlk_result r = { 0 };
+		struct nlk_batch *b;
+		struct sn_buf why;
+		struct rs_diff d;
+		enum nlk_send_status st;
+
+		sn_buf_init(&why);
+		if (nlk_read(s, &spec, &have, &why) < 0) {
+			fprintf(stderr, "svcnft: reading the kernel's ruleset: %s\n",
+				why.s ? why.s : "?");
+			sn_buf_free(&why);
+			return CLI_RUNTIME;
+		}
+		rs_diff(NULL, have, true, &d);
+		if (rs_diff_empty(&d)) {
+			printf("no svcnft tables\n");
+			rs_diff_free(&d);
+			rs_ruleset_free(have);
+			sn_buf_free(&why);
+			return CLI_OK;
+		}
+		o.genid = have->genid;
+		b = nlk_batch_build(&d, &o, &why);
+		st = b ? nlk_batch_send(s, b, &r, &why) : NLK_FAILED;
+		if (st == NLK_SENT)
+			printf("deleted: %zu tables; batch %zu messages, %zu bytes, %.0f ms\n",
+			       d.tables_deleted, r.msgs, r.bytes, r.ms);
+		else if (st == NLK_REFUSED)
+			print_refusal(&r);
+		else if (st == NLK_FAILED)
+			fprintf(stderr, "svcnft: %s\n", why.s ? why.s : "netlink failure");
+		nlk_result_free(&r);
+		nlk_batch_free(b);
+		sn_buf_free(&why);
+		rs_diff_free(&d);
+		rs_ruleset_free(have);
+		if (st == NLK_SENT)
+			return CLI_OK;
+		if (st == NLK_REFUSED)
+			return CLI_KERNEL;
+		if (st == NLK_FAILED)
+			return CLI_RUNTIME;
+	}
+	fprintf(stderr, "svcnft: the ruleset kept changing under us (%d tries)\n", APPLY_TRIES);
+	return CLI_RUNTIME;
+}
+
+int cmd_cleanup(int argc, char **argv)
+{
+	struct cli_common c;
+	struct nlk_sock *s;
+	struct sn_buf why;
+	bool help;
+	int ret, lock;
+
+	ret = cli_parse(argc, argv, "cleanup", &c, NULL, &help);
+	if (help) {
+		printf("usage: svcnft cleanup\n  delete the tables ip %s and ip6 %s, and nothing else\n",
+		       COMP_TABLE, COMP_TABLE);
+		cli_common_free(&c);
+		return CLI_OK;
+	}
+	if (ret) {
+		cli_common_free(&c);
+		return ret;
+	}
+	sn_buf_init(&why);
+	s = nlk_open(&why);
+	if (!s) {
+		fprintf(stderr, "svcnft: %s\n", why.s ? why.s : "netlink");
+		sn_buf_free(&why);
+		cli_common_free(&c);
+		return CLI_RUNTIME;
+	}
+	sn_buf_free(&why);
+	lock = lock_netns();
+	ret = lock < 0 ? CLI_RUNTIME : cleanup_tables(s);
+	unlock_netns(lock);
+	nlk_close(s);
+	cli_common_free(&c);
+	return ret;
+}

@@ -1,0 +1,468 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * netlink/ct.c: after an apply, nothing stays pinned to an endpoint that
+ * is gone (design notes §2).
+ *
+ * UDP has no connection to close: a flow DNATed to an endpoint keeps its
+ * conntrack entry, and so its endpoint, for as long as the client keeps
+ * sending. So, as kube-proxy does, the conntrack entries whose original
+ * destination is a frontend (clusterIP, LB or external IP and port; for
+ * NodePorts any address with that port) and whose reply source is an
+ * endpoint that frontend no longer leads to are deleted. The same goes
+ * for the elements of the session-affinity map.
+ *
+ * "Leads to" is read off the rulesets, not off Services (this layer knows
+ * none): a frontend is the key of an element of a verdict map keyed by
+ * address . protocol . port (or protocol . port for NodePorts); its
+ * endpoints are the "dnat to" targets of the chains reachable from the
+ * element's chain through jumps and gotos. The endpoints a frontend had
+ * before the apply (the ruleset read from the kernel) minus the ones it
+ * has now (the desired ruleset) are the stale ones.
+ *
+ * Conntrack goes through libnetfilter_conntrack, the library netfilter
+ * maintains for exactly this, never through the conntrack binary.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libmnl/libmnl.h>
+#include <libnetfilter_conntrack/libnetfilter_conntrack.h>
+#include <libnftnl/common.h>
+#include <libnftnl/set.h>
+#include <linux/netfilter/nf_tables.h>
+
+#include "netlink/sock_internal.h"
+
+/* A chain graph deeper than this is not svcnft's (nft itself stops at 16
+ * jumps: NFT_JUMP_STACK_SIZE). */
+#define NLK_REACH_DEPTH 16
+
+struct target {
+	uint8_t addr[16];
+	uint16_t port;
+};
+
+struct targets {
+	struct target *v;
+	size_t n, cap;
+};
+
+static bool targets_has(const struct targets *ts, const struct target *t)
+{
+	for (size_t i = 0; i < ts->n; i++)
+		if (ts->v[i].port == t->port && !memcmp(ts->v[i].addr, t->addr, 16))
+			return true;
+	return false;
+}
+
+static void targets_add(struct targets *ts, const struct target *t)
+{
+	if (targets_has(ts, t))
+		return;
+	sn_grow(&ts->v, &ts->cap, ts->n + 1, sizeof(*ts->v));
+	ts->v[ts->n++] = *t;
+}
+
+/* The DNAT targets of chain `name` and of every chain it jumps or goes to. */
+static void reach(const struct rs_table *t, const char *name, struct targets *out,
+		  const struct rs_chain **seen, unsigned depth)
+{
+	const struct rs_chain *c = name ? rs_table_find_chain(t, name) : NULL;
+
+	if (!c || depth >= NLK_REACH_DEPTH)
+		return;
+	for (unsigned i = 0; i < depth; i++)
+		if (seen[i] == c)
+			return;
+	seen[depth] = c;
+	for (uint32_t r = 0; r < c->n; r++) {
+		const struct rs_rule *rule = &c->rules[r];
+
+		for (uint16_t k = 0; k < rule->n; k++) {
+			const struct rs_stmt *s = &rule->stmts[k];
+
+			if (s->type == RS_S_DNAT) {
+				struct target tg = { .port = s->val.num };
+
+				memcpy(tg.addr, s->val.addr.a, 16);
+				targets_add(out, &tg);
+			} else if (s->type == RS_S_VERDICT &&
+				   (s->verdict.code == RS_V_JUMP || s->verdict.code == RS_V_GOTO)) {
+				reach(t, s->verdict.chain, out, seen, depth + 1);
+			}
+		}
+	}
+}
+
+enum fe_kind { FE_NONE, FE_ADDR, FE_NODEPORT };
+
+/* Is s a frontend map: verdicts keyed by addr . proto . port, or proto . port? */
+static enum fe_kind frontend_map(const struct rs_set *s)
+{
+	bool addr0 = s->nkey > 0 && (s->key[0] == RS_T_IPV4 || s->key[0] == RS_T_IPV6);
+
+	if (s->ndata != 1 || s->data[0] != RS_T_VERDICT)
+		return FE_NONE;
+	if (s->nkey == 3 && addr0 && s->key[1] == RS_T_PROTO && s->key[2] == RS_T_SERVICE)
+		return FE_ADDR;
+	if (s->nkey == 2 && s->key[0] == RS_T_PROTO && s->key[1] == RS_T_SERVICE)
+		return FE_NODEPORT;
+	return FE_NONE;
+}
+
+/* Every endpoint frontend `key` (an element of a map of kind k) leads to
+ * in table t, through any of t's frontend maps of that kind. */
+static void frontend_targets(const struct rs_table *t, enum fe_kind k, const struct rs_elem *key,
+			     struct targets *out)
+{
+	const struct rs_chain *seen[NLK_REACH_DEPTH];
+
+	for (size_t i = 0; t && i < t->nsets; i++) {
+		const struct rs_set *s = t->sets[i];
+		const struct rs_elem *e;
+
+		if (frontend_map(s) != k)
+			continue;
+		e = rs_set_find_elem(s, key);
+		if (e && (e->verdict.code == RS_V_JUMP || e->verdict.code == RS_V_GOTO))
+			reach(t, e->verdict.chain, out, seen, 0);
+	}
+}
+
+/* One stale pair: flows to frontend (addr or any, proto, port) answered by
+ * endpoint target. */
+struct stale {
+	uint8_t family;
+	bool any_addr;
+	uint8_t addr[16];
+	uint8_t proto;
+	uint16_t port;
+	struct target ep;
+};
+
+struct stales {
+	struct stale *v;
+	size_t n, cap;
+	/* open addressing over (frontend port, endpoint addr, endpoint port),
+	 * so each conntrack entry costs one probe sequence */
+	size_t *ht;
+	size_t ht_size;
+};
+
+static uint64_t stale_hash(uint8_t family, uint16_t port, const struct target *ep)
+{
+	uint8_t k[1 + 2 + 16 + 2];
+
+	k[0] = family;
+	memcpy(k + 1, &port, 2);
+	memcpy(k + 3, ep->addr, 16);
+	memcpy(k + 19, &ep->port, 2);
+	return sn_hash64(k, sizeof(k), SN_HASH_SEED);
+}
+
+static void stales_index(struct stales *st)
+{
+	st->ht_size = 16;
+	while (st->ht_size < st->n * 2)
+		st->ht_size *= 2;
+	st->ht = sn_malloc(st->ht_size * sizeof(*st->ht));
+	for (size_t i = 0; i < st->ht_size; i++)
+		st->ht[i] = SIZE_MAX;
+	for (size_t i = 0; i < st->n; i++) {
+		size_t h = stale_hash(st->v[i].family, st->v[i].port, &st->v[i].ep) & (st->ht_size - 1);
+
+		while (st->ht[h] != SIZE_MAX)
+			h = (h + 1) & (st->ht_size - 1);
+		st->ht[h] = i;
+	}
+}
+
+static void collect_stale(const struct rs_table *ht, const struct rs_table *wt,
+			  struct stales *out, size_t *ntargets)
+{
+	const struct rs_chain *seen[NLK_REACH_DEPTH];
+
+	for (size_t i = 0; i < ht->nsets; i++) {
+		const struct rs_set *s = ht->sets[i];
+		enum fe_kind k = frontend_map(s);
+
+		if (k == FE_NONE)
+			continue;
+		for (size_t j = 0; j < s->n; j++) {
+			const struct rs_elem *e = &s->elems[j];
+			uint8_t proto = (uint8_t)e->key[k == FE_ADDR ? 1 : 0].num;
+			struct targets before = { 0 }, after = { 0 };
+
+			if (proto != IPPROTO_UDP ||
+			    (e->verdict.code != RS_V_JUMP && e->verdict.code != RS_V_GOTO))
+				continue;
+			reach(ht, e->verdict.chain, &before, seen, 0);
+			if (before.n)
+				frontend_targets(wt, k, e, &after);
+			for (size_t b = 0; b < before.n; b++) {
+				struct stale *x;
+
+				if (targets_has(&after, &before.v[b]))
+					continue;
+				sn_grow(&out->v, &out->cap, out->n + 1, sizeof(*out->v));
+				x = &out->v[out->n++];
+				memset(x, 0, sizeof(*x));
+				x->family = ht->family == RS_IP6 ? AF_INET6 : AF_INET;
+				x->any_addr = k == FE_NODEPORT;
+				if (k == FE_ADDR)
+					memcpy(x->addr, e->key[0].addr.a, 16);
+				x->proto = proto;
+				x->port = e->key[k == FE_ADDR ? 2 : 1].num;
+				x->ep = before.v[b];
+				(*ntargets)++;
+			}
+			free(before.v);
+			free(after.v);
+		}
+	}
+}
+
+struct ct_walk {
+	struct stales *st;
+	uint8_t family;
+	struct nf_conntrack **del;
+	size_t ndel, cap;
+};
+
+static bool ct_matches(const struct ct_walk *w, const struct nf_conntrack *ct)
+{
+	struct target ep = { 0 };
+	uint8_t dst[16] = { 0 };
+	uint16_t dport;
+	size_t h;
+
+	if (nfct_get_attr_u8(ct, ATTR_ORIG_L4PROTO) != IPPROTO_UDP)
+		return false;
+	if (w->family == AF_INET) {
+		uint32_t a = nfct_get_attr_u32(ct, ATTR_ORIG_IPV4_DST);
+		uint32_t r = nfct_get_attr_u32(ct, ATTR_REPL_IPV4_SRC);
+
+		memcpy(dst, &a, 4);
+		memcpy(ep.addr, &r, 4);
+	} else {
+		const void *a = nfct_get_attr(ct, ATTR_ORIG_IPV6_DST);
+		const void *r = nfct_get_attr(ct, ATTR_REPL_IPV6_SRC);
+
+		if (!a || !r)
+			return false;
+		memcpy(dst, a, 16);
+		memcpy(ep.addr, r, 16);
+	}
+	dport = ntohs(nfct_get_attr_u16(ct, ATTR_ORIG_PORT_DST));
+	ep.port = ntohs(nfct_get_attr_u16(ct, ATTR_REPL_PORT_SRC));
+	h = stale_hash(w->family, dport, &ep) & (w->st->ht_size - 1);
+	for (; w->st->ht[h] != SIZE_MAX; h = (h + 1) & (w->st->ht_size - 1)) {
+		const struct stale *x = &w->st->v[w->st->ht[h]];
+
+		if (x->family == w->family && x->port == dport && x->ep.port == ep.port &&
+		    !memcmp(x->ep.addr, ep.addr, 16) && (x->any_addr || !memcmp(x->addr, dst, 16)))
+			return true;
+	}
+	return false;
+}
+
+static int ct_cb(enum nf_conntrack_msg_type type, struct nf_conntrack *ct, void *data)
+{
+	struct ct_walk *w = data;
+
+	if (ct_matches(w, ct)) {
+		sn_grow(&w->del, &w->cap, w->ndel + 1, sizeof(*w->del));
+		w->del[w->ndel++] = nfct_clone(ct);
+	}
+	return NFCT_CB_CONTINUE;
+}
+
+/* conntrack -L -p udp, then conntrack -D for each stale entry */
+static int ct_delete(struct stales *st, uint8_t family, size_t *deleted, struct sn_buf *why)
+{
+	struct nfct_handle *h = nfct_open(CONNTRACK, 0);
+	struct ct_walk w = { .st = st, .family = family };
+	uint32_t fam = family;
+	int ret = 0;
+
+	if (!h) {
+		if (why)
+			sn_buf_printf(why, "conntrack netlink: %s", strerror(errno));
+		return -1;
+	}
+	nfct_callback_register(h, NFCT_T_ALL, ct_cb, &w);
+	if (nfct_query(h, NFCT_Q_DUMP, &fam) < 0) {
+		if (why)
+			sn_buf_printf(why, "conntrack dump: %s", strerror(errno));
+		ret = -1;
+	}
+	nfct_callback_unregister(h);
+	for (size_t i = 0; i < w.ndel; i++) {
+		/* gone already (timed out meanwhile) is as good as deleted */
+		if (nfct_query(h, NFCT_Q_DESTROY, w.del[i]) == 0)
+			(*deleted)++;
+		else if (errno != ENOENT && ret == 0) {
+			if (why)
+				sn_buf_printf(why, "conntrack delete: %s", strerror(errno));
+			ret = -1;
+		}
+		nfct_destroy(w.del[i]);
+	}
+	free(w.del);
+	nfct_close(h);
+	return ret;
+}
+
+int nlk_ct_cleanup(const struct rs_ruleset *have, const struct rs_ruleset *want,
+		   struct nlk_ct_stats *st, struct sn_buf *why)
+{
+	int ret = 0;
+
+	for (size_t i = 0; have && i < have->n; i++) {
+		const struct rs_table *ht = have->tables[i];
+		const struct rs_table *wt = want ? rs_ruleset_find_table(want, ht->family, ht->name) : NULL;
+		struct stales stale = { 0 };
+
+		collect_stale(ht, wt, &stale, &st->stale_targets);
+		if (stale.n) {
+			stales_index(&stale);
+			if (ct_delete(&stale, ht->family == RS_IP6 ? AF_INET6 : AF_INET,
+				      &st->ct_deleted, why) < 0)
+				ret = -1;
+		}
+		free(stale.v);
+		free(stale.ht);
+	}
+	return ret;
+}
+
+/* ---- affinity ---- */
+
+/* The affinity map's shape, as the compiler declares it: client address .
+ * frontend address . protocol . port : endpoint address . port, filled by
+ * the packet path. */
+static bool affinity_map(const struct rs_set *s)
+{
+	bool a = s->nkey == 4 && (s->key[0] == RS_T_IPV4 || s->key[0] == RS_T_IPV6);
+
+	return s->elems_runtime && a && s->key[1] == s->key[0] && s->key[2] == RS_T_PROTO &&
+	       s->key[3] == RS_T_SERVICE && s->ndata == 2 && s->data[0] == s->key[0] &&
+	       s->data[1] == RS_T_SERVICE;
+}
+
+struct aff_read {
+	struct rs_set *set;
+	enum rs_family f;
+};
+
+static int aff_elem_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct aff_read *r = data;
+	struct nftnl_set *ns = nftnl_set_alloc();
+
+	if (!ns || nftnl_set_elems_nlmsg_parse(nlh, ns) < 0) {
+		nftnl_set_free(ns);
+		return MNL_CB_ERROR;
+	}
+	nlk_elems_decode(r->set, r->f, ns);
+	nftnl_set_free(ns);
+	return MNL_CB_OK;
+}
+
+/* The elements of table t's affinity map whose endpoint their frontend no
+ * longer leads to, deleted in one batch. */
+static int aff_clean_set(struct nlk_sock *s, const struct rs_table *t, const struct rs_set *aff,
+			 struct nlk_ct_stats *st, struct sn_buf *why)
+{
+	char buf[1024];
+	struct rs_ruleset *tmp = rs_ruleset_alloc();
+	struct rs_table *tt = rs_ruleset_add_table(tmp, t->family, t->name);
+	struct rs_set *cur = rs_table_add_set(tt, aff->name);
+	struct aff_read r = { .set = cur, .f = t->family };
+	const struct rs_elem **gone = NULL;
+	size_t ngone = 0, cap = 0;
+	struct nftnl_set *ns;
+	struct nlmsghdr *nlh;
+	int ret = 0;
+
+	rs_set_set_type(cur, aff->nkey, aff->key, aff->ndata, aff->data);
+	/* nft list map FAMILY TABLE affinity */
+	ns = nftnl_set_alloc();
+	nftnl_set_set_str(ns, NFTNL_SET_TABLE, t->name);
+	nftnl_set_set_str(ns, NFTNL_SET_NAME, aff->name);
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, (uint16_t)t->family, NLM_F_DUMP,
+				    nlk_next_seq(s));
+	nftnl_set_elems_nlmsg_build_payload(nlh, ns);
+	nftnl_set_free(ns);
+	if (nlk_request(s, nlh, aff_elem_cb, &r, why) < 0) {
+		rs_ruleset_free(tmp);
+		return -1;
+	}
+	for (size_t i = 0; i < cur->n; i++) {
+		const struct rs_elem *e = &cur->elems[i];
+		struct rs_elem fe = { 0 };
+		struct targets tg = { 0 };
+		struct target ep = { .port = e->data[1].num };
+
+		/* the frontend: by address first, else as a NodePort */
+		fe.key[0] = e->key[1];
+		fe.key[1] = e->key[2];
+		fe.key[2] = e->key[3];
+		frontend_targets(t, FE_ADDR, &fe, &tg);
+		if (!tg.n) {
+			fe.key[0] = e->key[2];
+			fe.key[1] = e->key[3];
+			frontend_targets(t, FE_NODEPORT, &fe, &tg);
+		}
+		memcpy(ep.addr, e->data[0].addr.a, 16);
+		if (!targets_has(&tg, &ep)) {
+			sn_grow(&gone, &cap, ngone + 1, sizeof(*gone));
+			gone[ngone++] = e;
+		}
+		free(tg.v);
+	}
+	if (ngone) {
+		struct rs_op op = {
+			.type = RS_OP_DEL_ELEMS, .table = tt, .set = cur, .elems = gone, .nelems = ngone,
+		};
+		struct rs_diff d = { .ops = &op, .n = 1, .cap = 1 };
+		/* entries that time out between the dump and the delete must
+		 * not fail the batch: "destroy" ignores missing ones */
+		struct nlk_batch_opts o = { .destroy_elems = true };
+		struct nlk_result res = { 0 };
+		struct nlk_batch *b = nlk_batch_build(&d, &o, why);
+		enum nlk_send_status sst = b ? nlk_batch_send(s, b, &res, why) : NLK_FAILED;
+
+		if (sst == NLK_SENT) {
+			st->aff_deleted += ngone;
+		} else {
+			if (why && res.nerrs)
+				sn_buf_printf(why, "%s: %s", res.errs[0].what,
+					      strerror(res.errs[0].err));
+			ret = -1;
+		}
+		nlk_result_free(&res);
+		nlk_batch_free(b);
+	}
+	free(gone);
+	rs_ruleset_free(tmp);
+	return ret;
+}
+
+int nlk_affinity_cleanup(struct nlk_sock *s, const struct rs_ruleset *want,
+			 struct nlk_ct_stats *st, struct sn_buf *why)
+{
+	int ret = 0;
+
+	for (size_t i = 0; want && i < want->n; i++) {
+		const struct rs_table *t = want->tables[i];
+
+		for (size_t k = 0; k < t->nsets; k++)
+			if (affinity_map(t->sets[k]) && aff_clean_set(s, t, t->sets[k], st, why) < 0)
+				ret = -1;
+	}
+	return ret;
+}
