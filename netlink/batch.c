@@ -346,16 +346,33 @@ static int put_add_rules(struct nlk_batch *b, const struct rs_op *op, struct sn_
 	return 0;
 }
 
-/* An upper bound of one element's bytes in the element list: the list
- * item, key (and key end) values, data or verdict with its chain name. */
-static size_t elem_bytes(const struct rs_set *s, const struct rs_elem *e)
+/* One element's bytes in the element list, as libnftnl writes it: the
+ * list item; the key (and key end) values; data, or a verdict code with
+ * its chain name. Deletes carry the key only. */
+static size_t wire_len(const uint8_t *types, unsigned n)
 {
-	size_t n = 16 + 2 * (8 + NLK_DATA_MAX);
+	size_t len = 0;
 
+	for (unsigned i = 0; i < n; i++)
+		len += n > 1 ? (nlk_type_len(types[i]) + 3) & ~3u : nlk_type_len(types[i]);
+	return NLMSG_ALIGN(len);
+}
+
+static size_t elem_bytes(const struct rs_set *s, const struct rs_elem *e, bool key_only)
+{
+	size_t key = 8 + wire_len(s->key, s->nkey);	/* nest + NFTA_DATA_VALUE */
+	size_t n = 4 + key;
+
+	if (nlk_set_is_concat_interval(s))
+		n += key;
+	if (key_only)
+		return n;
 	if (e->verdict.chain)
-		n += 32 + NLMSG_ALIGN(strlen(e->verdict.chain) + 1);
-	else
-		n += 16 + NLK_DATA_MAX;
+		n += 8 + 8 + 4 + NLMSG_ALIGN(strlen(e->verdict.chain) + 1);
+	else if (s->ndata == 1 && s->data[0] == RS_T_VERDICT)
+		n += 8 + 8;
+	else if (s->ndata)
+		n += 8 + wire_len(s->data, s->ndata);
 	return n;
 }
 
@@ -375,7 +392,7 @@ static int put_elems(struct nlk_batch *b, const struct rs_op *op, struct sn_buf 
 		nftnl_set_set_str(ns, NFTNL_SET_NAME, op->set->name);
 		nftnl_set_set_u32(ns, NFTNL_SET_FAMILY, op->table->family);
 		while (i < op->nelems && i - first < NLK_ELEMS_PER_MSG) {
-			size_t eb = elem_bytes(op->set, op->elems[i]);
+			size_t eb = elem_bytes(op->set, op->elems[i], del);
 
 			if (i > first && bytes + eb > NLK_ELEM_BYTES_MAX)
 				break;

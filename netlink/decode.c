@@ -371,8 +371,9 @@ static unsigned propose_load(const struct dec *d, size_t i, struct rs_stmt *out)
 			s->neg = c->key == NFT_CMP_NEQ;
 			if (field == RS_F_SADDR || field == RS_F_DADDR || field == RS_F_CT_ODADDR) {
 				unsigned full = nlk_field_len(d->f, field);
-				unsigned plen = mask ? mask_plen(mask, full) :
-					 x->op == NLK_X_PAYLOAD ? x->len * 8 : full * 8;
+				/* a prefix is a mask, or a compare shorter
+				 * than the address */
+				unsigned plen = mask ? mask_plen(mask, full) : c->dlen * 8u;
 
 				s->val.addr = addr_from(d, c->data, c->dlen, plen);
 			} else if (c->dlen == 1) {
@@ -416,6 +417,10 @@ static unsigned propose_load(const struct dec *d, size_t i, struct rs_stmt *out)
 				s->type = RS_S_VMAP;
 			} else {
 				s->type = RS_S_DNAT_MAP;
+				/* ": PORT" after a map of addresses */
+				if (j + 1 < d->n && d->x[j + 1].op == NLK_X_IMM &&
+				    d->x[j + 1].dlen == 2)
+					s->val.num = be16(d->x[j + 1].data);
 			}
 		} else if (nf && j < d->n && d->x[j].op == NLK_X_DYNSET && n < NLK_MAX_PROPOSALS) {
 			const struct nlk_x *y = &d->x[j];

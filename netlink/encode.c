@@ -248,8 +248,9 @@ static bool addr_fits(const struct enc *c, const struct sn_addr *a)
 }
 
 /* field [!=] value; an address with a prefix as nft does it: a shortened
- * load for a byte-aligned prefix ("ip saddr 10.0.0.0/8" loads one byte), a
- * mask otherwise (and for /0, and for ct fields, which load whole). */
+ * compare for a byte-aligned prefix ("ip saddr 10.0.0.0/8" loads and
+ * compares one byte; ct loads the whole address), a mask otherwise (and
+ * for /0). */
 static int enc_stmt_cmp(struct enc *c, const struct rs_stmt *s)
 {
 	unsigned len = nlk_field_len(c->f, s->field);
@@ -266,8 +267,9 @@ static int enc_stmt_cmp(struct enc *c, const struct rs_stmt *s)
 		if (plen == full) {
 			enc_load(c, s->field, 0, len);
 			enc_cmp(c, 0, s->neg, a->a, len);
-		} else if (plen % 8 == 0 && plen > 0 && s->field != RS_F_CT_ODADDR) {
-			enc_load(c, s->field, 0, plen / 8);
+		} else if (plen % 8 == 0 && plen > 0) {
+			/* ct loads the whole address and compares the prefix */
+			enc_load(c, s->field, 0, s->field == RS_F_CT_ODADDR ? len : plen / 8);
 			enc_cmp(c, 0, s->neg, a->a, plen / 8);
 		} else {
 			uint8_t mask[16] = { 0 }, zero[16] = { 0 };
@@ -479,18 +481,33 @@ static int enc_stmt_dnat(struct enc *c, const struct rs_stmt *s)
 }
 
 /* dnat ip to KEY map @set: the map's data (addr . port) lands in the
- * lookup's destination register, the port right after the address. */
+ * lookup's destination register, the port right after the address.
+ * dnat ip6 to KEY map @set : PORT: the map holds the address only, the
+ * port is an immediate in NFT_REG_2. */
 static int enc_stmt_dnat_map(struct enc *c, const struct rs_stmt *s)
 {
 	struct nlk_x *x = enc_lookup(c, s, 0);
 
 	if (!x)
 		return -1;
+	if (s->val.num) {
+		uint16_t be = htons(s->val.num);
+
+		x = nlk_xs_add(c->xs, NLK_X_IMM);
+		x->dreg = 4;
+		x->dlen = 2;
+		memcpy(x->data, &be, 2);
+	}
 	x = nlk_xs_add(c->xs, NLK_X_NAT);
 	x->key = NFT_NAT_DNAT;
 	x->size = c->f;
 	x->sreg = 0;
-	x->sreg2 = c->f == RS_IP6 ? 4 : 1;
+	if (s->val.num) {
+		x->sreg2 = 4;
+		x->wire_flags = NF_NAT_RANGE_PROTO_SPECIFIED;
+	} else {
+		x->sreg2 = c->f == RS_IP6 ? 4 : 1;
+	}
 	return 0;
 }
 
