@@ -221,6 +221,7 @@ static struct input_node *jb_build(struct json_builder *b, const cJSON *j, struc
 struct jprescan {
 	size_t deep_off;	/* (size_t)-1: never too deep */
 	bool unterminated;
+	size_t open_str;	/* the quote of a string left open at the end, or (size_t)-1 */
 	unsigned nvalues;
 };
 
@@ -228,7 +229,7 @@ static void json_prescan(const char *buf, size_t len, struct jprescan *ps)
 {
 	bool in_str = false;
 	unsigned depth = 0;
-	size_t i;
+	size_t i, str_start = 0;
 
 	ps->deep_off = (size_t)-1;
 	ps->nvalues = 0;
@@ -247,6 +248,7 @@ static void json_prescan(const char *buf, size_t len, struct jprescan *ps)
 			if (depth == 0)
 				ps->nvalues++;
 			in_str = true;
+			str_start = i;
 			break;
 		case '{':
 		case '[':
@@ -265,6 +267,7 @@ static void json_prescan(const char *buf, size_t len, struct jprescan *ps)
 		}
 	}
 	ps->unterminated = in_str || depth > 0;
+	ps->open_str = in_str ? str_start : (size_t)-1;
 }
 
 static void json_syntax_error(struct json_builder *b, const char *buf, size_t len,
@@ -273,8 +276,10 @@ static void json_syntax_error(struct json_builder *b, const char *buf, size_t le
 	struct sn_loc loc = { .file = b->file, .doc = b->loc_doc };
 	size_t off = err ? (size_t)(err - buf) : len;
 
-	/* At the end of the text cJSON points at the last byte. */
-	if (off >= len || (off + 1 == len && ps->unterminated)) {
+	/* At the end of the text cJSON points at the last byte, or, for a
+	 * string never closed, just after its opening quote. */
+	if (off >= len || (off + 1 == len && ps->unterminated) ||
+	    (ps->open_str != (size_t)-1 && off == ps->open_str + 1)) {
 		input_offset_pos(buf, len, &loc.line, &loc.col);
 		sn_diag_add(b->d, SN_ERROR, &loc, NULL, NULL,
 			    "JSON syntax error: unexpected end of input (an unclosed string, { or [)");

@@ -414,9 +414,8 @@ static void read_v1_addresses(struct input_obj *o, const struct input_node *subs
 			grp->eps[grp->n++] = e;
 		} else {
 			/* address failed: keep nothing of it */
-			struct svc_slice tmp = { .eps = &e, .neps = 1 };
-
-			svc_slice_free_contents(&tmp);
+			free(e.node_name);
+			free(e.target);
 		}
 		input_obj_pop(o, m2);
 	}
