@@ -341,9 +341,9 @@ int nlk_ct_cleanup(const struct rs_ruleset *have, const struct rs_ruleset *want,
 
 /* ---- affinity ---- */
 
-/* The affinity map's shape, as the compiler declares it: client address .
- * frontend address . protocol . port : endpoint address . port, filled by
- * the packet path. */
+/* The shared affinity map, as the compiler declares it for IPv4: client
+ * address . frontend address . protocol . port : endpoint address . port,
+ * filled by the packet path. */
 static bool affinity_map(const struct rs_set *s)
 {
 	bool a = s->nkey == 4 && (s->key[0] == RS_T_IPV4 || s->key[0] == RS_T_IPV6);
@@ -351,6 +351,44 @@ static bool affinity_map(const struct rs_set *s)
 	return s->elems_runtime && a && s->key[1] == s->key[0] && s->key[2] == RS_T_PROTO &&
 	       s->key[3] == RS_T_SERVICE && s->ndata == 2 && s->data[0] == s->key[0] &&
 	       s->data[1] == RS_T_SERVICE;
+}
+
+/* A map of one service port (the IPv6 shape, docs/ruleset.md): client
+ * address : endpoint address, read by "dnat ip6 to ip6 saddr map @M : PORT"
+ * in that service port's chains. */
+static bool affinity_port_map(const struct rs_set *s)
+{
+	return s->elems_runtime && s->nkey == 1 &&
+	       (s->key[0] == RS_T_IPV4 || s->key[0] == RS_T_IPV6) && s->ndata == 1 &&
+	       s->data[0] == s->key[0];
+}
+
+/* The endpoints (address and the port of the dnat) of the chains that
+ * read map m with "dnat ... map @m : PORT". */
+static void port_map_targets(const struct rs_table *t, const char *m, struct targets *out)
+{
+	const struct rs_chain *seen[NLK_REACH_DEPTH];
+
+	for (size_t i = 0; i < t->nchains; i++) {
+		const struct rs_chain *c = t->chains[i];
+
+		for (uint32_t r = 0; r < c->n; r++) {
+			const struct rs_rule *rule = &c->rules[r];
+
+			for (uint16_t k = 0; k < rule->n; k++) {
+				const struct rs_stmt *st = &rule->stmts[k];
+				struct targets all = { 0 };
+
+				if (st->type != RS_S_DNAT_MAP || !st->set || strcmp(st->set, m))
+					continue;
+				reach(t, c->name, &all, seen, 0);
+				for (size_t j = 0; j < all.n; j++)
+					if (all.v[j].port == st->val.num)
+						targets_add(out, &all.v[j]);
+				free(all.v);
+			}
+		}
+	}
 }
 
 struct aff_read {
@@ -372,8 +410,9 @@ static int aff_elem_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-/* The elements of table t's affinity map whose endpoint their frontend no
- * longer leads to, deleted in one batch. */
+/* The elements of one of table t's affinity maps whose endpoint their
+ * frontend (or, for a map of one service port, that port) no longer leads
+ * to, deleted in one batch. */
 static int aff_clean_set(struct nlk_sock *s, const struct rs_table *t, const struct rs_set *aff,
 			 struct nlk_ct_stats *st, struct sn_buf *why)
 {
@@ -384,6 +423,7 @@ static int aff_clean_set(struct nlk_sock *s, const struct rs_table *t, const str
 	struct aff_read r = { .set = cur, .f = t->family };
 	const struct rs_elem **gone = NULL;
 	size_t ngone = 0, cap = 0;
+	struct targets ports = { 0 };
 	struct nftnl_set *ns;
 	struct nlmsghdr *nlh;
 	int ret = 0;
@@ -401,29 +441,41 @@ static int aff_clean_set(struct nlk_sock *s, const struct rs_table *t, const str
 		rs_ruleset_free(tmp);
 		return -1;
 	}
+	if (affinity_port_map(aff))
+		port_map_targets(t, aff->name, &ports);
 	for (size_t i = 0; i < cur->n; i++) {
 		const struct rs_elem *e = &cur->elems[i];
 		struct rs_elem fe = { 0 };
 		struct targets tg = { 0 };
-		struct target ep = { .port = e->data[1].num };
+		struct target ep = { 0 };
+		bool ok = false;
 
-		/* the frontend: by address first, else as a NodePort */
-		fe.key[0] = e->key[1];
-		fe.key[1] = e->key[2];
-		fe.key[2] = e->key[3];
-		frontend_targets(t, FE_ADDR, &fe, &tg);
-		if (!tg.n) {
-			fe.key[0] = e->key[2];
-			fe.key[1] = e->key[3];
-			frontend_targets(t, FE_NODEPORT, &fe, &tg);
-		}
 		memcpy(ep.addr, e->data[0].addr.a, 16);
-		if (!targets_has(&tg, &ep)) {
+		if (affinity_port_map(aff)) {
+			/* any port this map's dnat uses */
+			for (size_t k = 0; k < ports.n && !ok; k++)
+				ok = !memcmp(ports.v[k].addr, ep.addr, 16);
+		} else {
+			/* the frontend: by address first, else as a NodePort */
+			ep.port = e->data[1].num;
+			fe.key[0] = e->key[1];
+			fe.key[1] = e->key[2];
+			fe.key[2] = e->key[3];
+			frontend_targets(t, FE_ADDR, &fe, &tg);
+			if (!tg.n) {
+				fe.key[0] = e->key[2];
+				fe.key[1] = e->key[3];
+				frontend_targets(t, FE_NODEPORT, &fe, &tg);
+			}
+			ok = targets_has(&tg, &ep);
+		}
+		if (!ok) {
 			sn_grow(&gone, &cap, ngone + 1, sizeof(*gone));
 			gone[ngone++] = e;
 		}
 		free(tg.v);
 	}
+	free(ports.v);
 	if (ngone) {
 		struct rs_op op = {
 			.type = RS_OP_DEL_ELEMS, .table = tt, .set = cur, .elems = gone, .nelems = ngone,
@@ -461,7 +513,8 @@ int nlk_affinity_cleanup(struct nlk_sock *s, const struct rs_ruleset *want,
 		const struct rs_table *t = want->tables[i];
 
 		for (size_t k = 0; k < t->nsets; k++)
-			if (affinity_map(t->sets[k]) && aff_clean_set(s, t, t->sets[k], st, why) < 0)
+			if ((affinity_map(t->sets[k]) || affinity_port_map(t->sets[k])) &&
+			    aff_clean_set(s, t, t->sets[k], st, why) < 0)
 				ret = -1;
 	}
 	return ret;
