@@ -307,6 +307,17 @@ int cli_build(struct cli_common *c, struct rs_ruleset **out, struct comp_stats *
 	}
 	if (!c->comp.node_name)
 		c->comp.node_name = default_node_name();
+	/* A node name is a Kubernetes object name; anything else (a newline, a
+	 * quote) must never reach the script or the comparison with nodeName. */
+	if (c->comp.node_name && !svc_valid_dns_subdomain(c->comp.node_name)) {
+		fprintf(stderr, "svcnft: --node-name: \"");
+		for (const char *p = c->comp.node_name; *p; p++)
+			fputc(*p >= 0x20 && *p < 0x7f ? *p : '?', stderr);
+		fprintf(stderr, "\" is not a valid node name (RFC 1123 subdomain: lowercase "
+			"letters, digits, '-' and '.', at most 253)\n");
+		sn_diag_free(&d);
+		return CLI_USAGE;
+	}
 
 	svc_world_free(c->world);
 	c->world = svc_world_alloc();

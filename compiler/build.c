@@ -343,7 +343,8 @@ static void collect_aff6_ports(struct bctx *b, const struct comp_eps *e)
  * referencing it per such service port: linear in IPv6 affinity services
  * only, and still fewer sets than kube-proxy's one per endpoint.
  */
-static void build_affinity6(struct bctx *b, const struct svc_service *s, const struct svc_port *p)
+static void build_affinity6(struct bctx *b, const struct svc_service *s, const struct svc_port *p,
+			    const struct comp_eps *e)
 {
 	char *name = aff_record_chain(b, s, p);
 	struct rs_chain *c = new_chain(b, name, NULL);
@@ -354,13 +355,31 @@ static void build_affinity6(struct bctx *b, const struct svc_service *s, const s
 		char *map = aff6_map_name(s, p, b->aff6_ports[i]);
 		struct rs_set *set = add_set(b, map, NULL, 1, (uint8_t[]){ RS_T_IPV6 }, 1,
 					     (uint8_t[]){ RS_T_IPV6 });
-		struct rs_rule *r;
 
 		set->flags |= RS_SET_DYNAMIC | RS_SET_TIMEOUT;
 		set->size = 65535;	/* as kube-proxy's per-endpoint affinity sets */
 		set->elems_runtime = true;
+		free(map);
+	}
+	/* Record only connections DNATed to one of this service port's own
+	 * endpoints: the map is keyed by client alone, and the record chain is
+	 * also reached by any connection whose original port equals an affinity
+	 * NodePort. One rule per endpoint, IPv6 affinity services only. */
+	for (i = 0; i < e->ncluster + e->nlocal; i++) {
+		const struct comp_ep *ep = i < e->ncluster ? e->cluster[i] : e->local[i - e->ncluster];
+		char *map;
+		struct rs_rule *r;
+		unsigned j;
+		bool seen = false;
+
+		for (j = 0; j < e->ncluster && i >= e->ncluster; j++)
+			seen |= e->cluster[j] == ep;
+		if (seen)
+			continue;
+		map = aff6_map_name(s, p, ep->port);
 		r = rs_chain_add_rule(c);
-		rs_rule_cmp_port(r, false, b->aff6_ports[i]);
+		rs_rule_cmp_addr(r, RS_F_DADDR, false, &ep->addr);
+		rs_rule_cmp_port(r, false, ep->port);
 		rs_rule_update(r, map, &RS_KEY(RS_F_SADDR), s->affinity_timeout, &RS_KEY(RS_F_DADDR));
 		free(map);
 	}
@@ -392,9 +411,10 @@ static void build_port(struct bctx *b, const struct svc_service *s, const struct
 	b->st->endpoints += e.nall;
 
 	/* ClusterIP entry */
-	note = sn_asprintf("%s/%s port %s%s%u/%s: ClusterIP %s, %u endpoints, %u ready%s%s",
+	note = sn_asprintf("%s/%s port %s%s%u/%s: ClusterIP %s, %u endpoint%s, %u ready%s%s",
 			   s->ns, s->name, p->name, *p->name ? " " : "", p->port,
-			   sn_proto_name(p->proto), sn_addr_str(cip, buf), e.nall, e.nready,
+			   sn_proto_name(p->proto), sn_addr_str(cip, buf), e.nall,
+			   e.nall == 1 ? "" : "s", e.nready,
 			   s->itp_local ? ", iTP Local" : "", s->affinity ? ", ClientIP affinity" : "");
 	c = new_chain(b, svc, note);
 	free(note);
@@ -421,7 +441,11 @@ static void build_port(struct bctx *b, const struct svc_service *s, const struct
 		ext = chain_name("ext", s, p);
 		if (s->itp_local && e.any) {
 			cluster = chain_name("cluster", s, p);
-			c = new_chain(b, cluster, NULL);
+			note = sn_asprintf("%s/%s port %s%s%u/%s: any endpoint, for external traffic "
+					   "from pods and the node", s->ns, s->name, p->name,
+					   *p->name ? " " : "", p->port, sn_proto_name(p->proto));
+			c = new_chain(b, cluster, note);
+			free(note);
 			emit_body(b, c, s, p, &e, false, NULL);
 			target = cluster;
 		}
@@ -498,7 +522,7 @@ static void build_port(struct bctx *b, const struct svc_service *s, const struct
 		}
 	}
 	if (aff && b->fam == RS_IP6)
-		build_affinity6(b, s, p);
+		build_affinity6(b, s, p, &e);
 	free(svc);
 	free(ext);
 	free(cluster);
@@ -588,14 +612,14 @@ static void build_common(struct bctx *b)
 		rs_rule_vmap(rs_chain_add_rule(c), &RS_KEY(RS_F_DADDR, RS_F_L4PROTO, RS_F_DPORT),
 			     "service-ips");
 	if (b->service_nodeports->n) {
-		bool any = false;
+		bool listed = false;
 
 		for (i = 0; i < b->o->nnodeport_addrs; i++) {
 			const struct sn_addr *pfx = &b->o->nodeport_addrs[i];
 
 			if (pfx->family != b->af)
 				continue;
-			any = true;
+			listed = true;
 			r = rs_chain_add_rule(c);
 			rs_rule_fib_local(r, RS_F_DADDR);
 			rs_rule_cmp_addr(r, RS_F_DADDR, false, pfx);
@@ -604,13 +628,14 @@ static void build_common(struct bctx *b)
 				rs_rule_cmp_addr(r, RS_F_DADDR, true, loop);
 			rs_rule_vmap(r, &RS_KEY(RS_F_L4PROTO, RS_F_DPORT), "service-nodeports");
 		}
-		if (!b->o->nnodeport_addrs) {
+		/* A family with no listed range answers on all its local
+		 * addresses, as kube-proxy treats it (0.0.0.0/0 or ::/0). */
+		if (!listed) {
 			r = rs_chain_add_rule(c);
 			rs_rule_fib_local(r, RS_F_DADDR);
 			rs_rule_cmp_addr(r, RS_F_DADDR, true, loop);
 			rs_rule_vmap(r, &RS_KEY(RS_F_L4PROTO, RS_F_DPORT), "service-nodeports");
 		}
-		(void)any;
 	}
 	if (b->cluster_ips->n) {
 		/* a ClusterIP on a port its Service does not define */

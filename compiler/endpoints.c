@@ -32,8 +32,9 @@ bool comp_externally_accessible(const struct svc_service *s)
 
 bool comp_etp_local(const struct svc_service *s)
 {
-	/* Kubernetes only honours externalTrafficPolicy for these types. */
-	return s->etp_local && (s->type == SVC_NODE_PORT || s->type == SVC_LOAD_BALANCER);
+	/* apiservice.ExternalPolicyLocal: Local counts for every externally
+	 * accessible Service, a ClusterIP with externalIPs included. */
+	return s->etp_local && comp_externally_accessible(s);
 }
 
 static int key_cmp(const struct svc_slice *x, const char *ns, const char *svc)

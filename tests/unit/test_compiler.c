@@ -761,7 +761,8 @@ static void test_affinity_ipv6(void **state)
 		     "numgen random mod 2 0 meta l4proto tcp dnat to [2001:db8:19::1]:8080\n"
 		     "meta l4proto tcp dnat to [2001:db8:19::2]:8080\n");
 	assert_chain(f, RS_IP6, "affinity-default/v6/tcp/80",
-		     "th dport 8080 update @affinity-default/v6/tcp/80/8080 { ip6 saddr timeout 60s : ip6 daddr }\n");
+		     "ip6 daddr 2001:db8:19::1 th dport 8080 update @affinity-default/v6/tcp/80/8080 { ip6 saddr timeout 60s : ip6 daddr }\n"
+		     "ip6 daddr 2001:db8:19::2 th dport 8080 update @affinity-default/v6/tcp/80/8080 { ip6 saddr timeout 60s : ip6 daddr }\n");
 	assert_set(f, RS_IP6, "affinity-frontends",
 		   "2001:db8:5::20 . tcp . 80 : jump affinity-default/v6/tcp/80\n");
 	assert_null(rs_table_find_set(table(f, RS_IP6), "affinity"));
