@@ -44,12 +44,104 @@ static void js_ws(struct jscan *s)
 		js_adv(s, 1);
 }
 
-static void js_string(struct jscan *s)
+static unsigned js_hex4(const char *p)
 {
-	js_adv(s, 1);	/* opening quote */
-	while (s->p < s->end && *s->p != '"')
-		js_adv(s, *s->p == '\\' ? 2 : 1);
-	js_adv(s, 1);
+	unsigned v = 0, i;
+
+	for (i = 0; i < 4; i++) {
+		char c = p[i];
+
+		v <<= 4;
+		if (c >= '0' && c <= '9')
+			v |= (unsigned)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			v |= (unsigned)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			v |= (unsigned)(c - 'A' + 10);
+	}
+	return v;
+}
+
+static size_t utf8_put(char *o, unsigned cp)
+{
+	if (cp < 0x80) {
+		o[0] = (char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		o[0] = (char)(0xc0 | (cp >> 6));
+		o[1] = (char)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		o[0] = (char)(0xe0 | (cp >> 12));
+		o[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		o[2] = (char)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	o[0] = (char)(0xf0 | (cp >> 18));
+	o[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+	o[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+	o[3] = (char)(0x80 | (cp & 0x3f));
+	return 4;
+}
+
+/*
+ * Decode the string token at s (cJSON accepted it, so escapes are well
+ * formed) into the arena and step over it. Decoded here rather than taken
+ * from cJSON because cJSON's C strings end at a "\u0000": the bytes after
+ * it must still be seen (and refused).
+ */
+static char *js_string(struct jscan *s, struct input_arena *a, uint32_t *len)
+{
+	const char *start = s->p + 1, *p = start;
+	size_t n = 0;
+	char *out;
+
+	while (p < s->end && *p != '"')
+		p += (*p == '\\') ? 2 : 1;
+	/* decoding never makes the text longer */
+	out = input_arena_alloc(a, (size_t)(p - start) + 1);
+	for (p = start; p < s->end && *p != '"';) {
+		unsigned cp;
+
+		if (*p != '\\') {
+			out[n++] = *p++;
+			continue;
+		}
+		p++;
+		switch (*p) {
+		case 'b': out[n++] = '\b'; p++; break;
+		case 'f': out[n++] = '\f'; p++; break;
+		case 'n': out[n++] = '\n'; p++; break;
+		case 'r': out[n++] = '\r'; p++; break;
+		case 't': out[n++] = '\t'; p++; break;
+		case 'u':
+			if (s->end - p < 5) {
+				p = s->end;
+				break;
+			}
+			cp = js_hex4(p + 1);
+			p += 5;
+			if (cp >= 0xd800 && cp < 0xdc00 && s->end - p >= 6 && p[0] == '\\' &&
+			    p[1] == 'u') {
+				unsigned lo = js_hex4(p + 2);
+
+				if (lo >= 0xdc00 && lo < 0xe000) {
+					cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+					p += 6;
+				}
+			}
+			n += utf8_put(out + n, cp);
+			break;
+		default:	/* \" \\ \/ */
+			out[n++] = *p++;
+		}
+	}
+	out[n] = '\0';
+	*len = (uint32_t)n;
+	js_adv(s, (size_t)(p - s->p) + 1);	/* through the closing quote */
+	return out;
 }
 
 /* How many bytes cJSON's parse_number takes: it copies up to 63 bytes of
@@ -140,10 +232,7 @@ static struct input_node *jb_build(struct json_builder *b, const cJSON *j, struc
 				k = jb_node(b, INPUT_SCALAR, s);
 				k->type = INPUT_STR;
 				k->quoted = true;
-				len = c->string ? strlen(c->string) : 0;
-				k->s = input_arena_strndup(&b->arena, c->string ? c->string : "", len);
-				k->len = (uint32_t)len;
-				js_string(s);
+				k->s = js_string(s, &b->arena, &k->len);
 				js_ws(s);
 				js_adv(s, 1);	/* : */
 				if (last)
@@ -183,10 +272,7 @@ static struct input_node *jb_build(struct json_builder *b, const cJSON *j, struc
 		n = jb_node(b, INPUT_SCALAR, s);
 		n->type = INPUT_STR;
 		n->quoted = true;
-		len = strlen(j->valuestring);
-		n->s = input_arena_strndup(&b->arena, j->valuestring, len);
-		n->len = (uint32_t)len;
-		js_string(s);
+		n->s = js_string(s, &b->arena, &n->len);
 		return n;
 	case cJSON_Number:
 		n = jb_node(b, INPUT_SCALAR, s);
@@ -270,6 +356,13 @@ static void json_prescan(const char *buf, size_t len, struct jprescan *ps)
 	ps->open_str = in_str ? str_start : (size_t)-1;
 }
 
+/* Could the text have been cut just after c? (Then cJSON's pointer at the
+ * last byte means "the input ended", not "this byte is wrong".) */
+static bool could_end(char c)
+{
+	return (c >= '0' && c <= '9') || (unsigned char)c <= 32 || strchr("\"el{}[],:", c);
+}
+
 static void json_syntax_error(struct json_builder *b, const char *buf, size_t len,
 			      const char *err, const struct jprescan *ps)
 {
@@ -278,12 +371,23 @@ static void json_syntax_error(struct json_builder *b, const char *buf, size_t le
 
 	/* At the end of the text cJSON points at the last byte, or, for a
 	 * string never closed, just after its opening quote. */
-	if (off >= len || (off + 1 == len && ps->unterminated) ||
+	if (off >= len || (off + 1 == len && ps->unterminated && could_end(buf[off])) ||
 	    (ps->open_str != (size_t)-1 && off == ps->open_str + 1)) {
 		input_offset_pos(buf, len, &loc.line, &loc.col);
 		sn_diag_add(b->d, SN_ERROR, &loc, NULL, NULL,
 			    "JSON syntax error: unexpected end of input (an unclosed string, { or [)");
 		return;
+	}
+	/* Where a member name was expected ("{", "," then not a string),
+	 * cJSON points one byte past the culprit: step back to it. */
+	if (off >= 1 && (unsigned char)buf[off - 1] > 32 && buf[off - 1] != '"') {
+		size_t k = off - 1;
+
+		while (k > 0 && (unsigned char)buf[k - 1] <= 32)
+			k--;
+		/* ("{}" then a bad byte: the '}' closed an empty object) */
+		if (k > 0 && (buf[k - 1] == ',' || (buf[k - 1] == '{' && buf[off - 1] != '}')))
+			off--;
 	}
 	input_offset_pos(buf, off, &loc.line, &loc.col);
 	if (buf[off] > 32 && buf[off] < 127)

@@ -1281,6 +1281,36 @@ static void test_json_syntax_errors(void **state)
 	assert_int_equal(r, 1);
 	check(&f->d.recs[3], SN_ERROR, 1, 10, NULL,
 	      "duplicate key \"a\" (first at 1:2; a key may appear once in an object)");
+
+	/* a trailing comma: the culprit is the '}' (cJSON points past it) */
+	r = load(f, "e.json", "{\"ports\": [{\"port\": 80,\n  }]}");
+	assert_int_equal(r, 1);
+	check(&f->d.recs[4], SN_ERROR, 2, 3, NULL, "JSON syntax error: unexpected '}'");
+
+	/* "{}" then garbage as the very last byte is not an end of input */
+	r = load(f, "f.json", "{\"a\": {}x");
+	assert_int_equal(r, 1);
+	check(&f->d.recs[5], SN_ERROR, 1, 9, NULL, "JSON syntax error: unexpected 'x'");
+}
+
+/* JSON strings are decoded here, not taken from cJSON, whose C strings end
+ * at the first \u0000 and would hide what follows. */
+static void test_json_strings(void **state)
+{
+	struct fx *f = *state;
+	int r = load(f, "s.json",
+		     "{\"apiVersion\": \"v1\", \"kind\": \"Service\",\n"
+		     " \"metadata\": {\"name\": \"api\\u0000evil\"},\n"
+		     " \"spec\": {\"ports\": [{\"port\": 80, \"name\": \"h\\u00e9\\ud83d\\ude00\"}]}}\n");
+
+	assert_int_equal(r, 2);
+	check(&f->d.recs[0], SN_ERROR, 2, 23, "Service default/\"api\\x00evil\"",
+	      "\"api\\x00evil\" contains a control character (byte 0x00 at offset 3; not allowed in "
+	      "any field svcnft reads)");
+	check(&f->d.recs[1], SN_ERROR, 3, 42, "Service default/\"api\\x00evil\"",
+	      "\"h\\xc3\\xa9\\xf0\\x9f\\x98\\x80\" is not a valid port name (RFC 1123 label: "
+	      "lowercase letters, digits and '-', starting and ending with a letter or digit, at "
+	      "most 63)");
 }
 
 /* ---- duplicates ---- */
@@ -1699,6 +1729,7 @@ int main(void)
 		T(test_json_positions),
 		T(test_json_list_and_stream),
 		T(test_json_syntax_errors),
+		T(test_json_strings),
 		T(test_duplicates),
 		T(test_directory),
 		T(test_yaml_typing),
