@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "input/input.h"
 #include "input/obj.h"
@@ -517,9 +518,49 @@ static void load_dir(struct input_ctx *c, const char *path, const struct stat *s
 	free(names);
 }
 
+/* "-": the standard input, as kubectl -f - reads it. */
+static void load_stdin(struct input_ctx *c)
+{
+	size_t len = 0, cap = 0;
+	char *buf = NULL;
+	ssize_t r;
+
+	for (;;) {
+		if (len == cap) {
+			if (cap >= INPUT_MAX_FILE_SIZE) {
+				path_error(c, INPUT_STDIN_NAME,
+					   "more than %u MiB (allowed: at most %u MiB per file)",
+					   INPUT_MAX_FILE_SIZE >> 20, INPUT_MAX_FILE_SIZE >> 20);
+				free(buf);
+				return;
+			}
+			cap = cap ? cap * 2 : 64 << 10;
+			buf = sn_realloc(buf, cap + 1);
+		}
+		r = read(STDIN_FILENO, buf + len, cap - len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			path_error(c, INPUT_STDIN_NAME, "cannot read: %s", strerror(errno));
+			free(buf);
+			return;
+		}
+		if (r == 0)
+			break;
+		len += (size_t)r;
+	}
+	load_buffer(c, INPUT_STDIN_NAME, buf ? buf : "", len);
+	free(buf);
+}
+
 static void load_path(struct input_ctx *c, const char *path)
 {
 	struct stat st;
+
+	if (!strcmp(path, "-")) {
+		load_stdin(c);
+		return;
+	}
 
 	if (stat(path, &st) < 0) {
 		path_error(c, path, "cannot read: %s", strerror(errno));

@@ -14,15 +14,18 @@
 #include "model/model.h"
 
 /*
- * Read every path: a file, or a directory searched recursively for *.yaml,
- * *.yml and *.json (entries visited in byte order of their names, so the
- * result never depends on readdir order; names starting with '.' are
- * skipped: hidden files, and the ..data links of a mounted ConfigMap that
- * would read every file twice). Multi-document YAML and
+ * Read every path: a file; "-" for the standard input (named "<stdin>" in
+ * messages, JSON when it starts with '{'); or a directory searched
+ * recursively for *.yaml, *.yml and *.json (entries visited in byte order of
+ * their names, so the result never depends on readdir order; names starting
+ * with '.' are skipped: hidden files, and the ..data links of a mounted
+ * ConfigMap that would read every file twice). Multi-document YAML and
  * `kind: List` work. Valid objects are added to w; each invalid object is
  * reported to d (as an error) and left out; other kinds get a note.
  * Returns the number of errors added to d.
  */
+#define INPUT_STDIN_NAME "<stdin>"
+
 int input_load(const char *const *paths, unsigned npaths, struct svc_world *w,
 	       struct sn_diag *d);
 

@@ -625,7 +625,7 @@ void input_read_service(struct svc_world *w, struct input_obj *o, const struct i
 	const struct input_node *spec = NULL, *n, *pol_at = NULL;
 	struct ips ips;
 	char q[INPUT_QUOTE_MAX];
-	bool ips_from_list;
+	bool ips_from_list, alloc_np;
 	int type = SVC_CLUSTER_IP, v, r;
 	uint16_t hc;
 	size_t mark;
@@ -695,6 +695,14 @@ void input_read_service(struct svc_world *w, struct input_obj *o, const struct i
 	}
 
 	read_ports(o, spec, &s, !s.headless && s.type != SVC_EXTERNAL_NAME);
+	/* Checked, not yet kept: the model has no field for it (a
+	 * LoadBalancer without node ports, as MetalLB and BGP setups use). */
+	if (input_get_bool(o, spec, "allocateLoadBalancerNodePorts", &alloc_np) == INPUT_SET &&
+	    s.type != SVC_LOAD_BALANCER)
+		input_obj_err(o, input_map_get(spec, "allocateLoadBalancerNodePorts"),
+			      "allocateLoadBalancerNodePorts",
+			      "may only be set when spec.type is LoadBalancer (it is %s)",
+			      svc_type_names[s.type]);
 	read_ip_list(o, spec, "externalIPs", &s.external_ips, &s.nexternal_ips);
 	read_affinity(o, spec, &s);
 	if (input_get_enum(o, spec, "externalTrafficPolicy", "a traffic policy", etp_policies, &v,

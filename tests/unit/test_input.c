@@ -18,6 +18,8 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include "input/input.h"
 
@@ -431,9 +433,10 @@ static void test_service_port_ranges(void **state)
 		     "  - {name: b, targetPort: 1.5}\n"				/* 7 */
 		     "  sessionAffinity: ClientIP\n"				/* 8 */
 		     "  sessionAffinityConfig: {clientIP: {timeoutSeconds: 86401}}\n" /* 9 */
-		     "  healthCheckNodePort: 30000\n");				/* 10 */
+		     "  healthCheckNodePort: 30000\n"				/* 10 */
+		     "  allocateLoadBalancerNodePorts: false\n");		/* 11 */
 
-	assert_int_equal(r, 7);
+	assert_int_equal(r, 8);
 	expect(f, "spec.ports[0].port", SN_ERROR, 6, 21, obj, "0 is not a port (allowed: 1-65535)");
 	expect(f, "spec.ports[0].targetPort", SN_ERROR, 6, 36, obj,
 	       "65536 is not a port (allowed: 1-65535, or a port name)");
@@ -446,6 +449,8 @@ static void test_service_port_ranges(void **state)
 	       "expected an integer or a string (a port number or a port name), got the number 1.5");
 	expect(f, "spec.sessionAffinityConfig.clientIP.timeoutSeconds", SN_ERROR, 9, 54, obj,
 	       "86401 is out of range (allowed: 1-86400 seconds)");
+	expect(f, "spec.allocateLoadBalancerNodePorts", SN_ERROR, 11, 34, obj,
+	       "may only be set when spec.type is LoadBalancer (it is ClusterIP)");
 	expect(f, "spec.healthCheckNodePort", SN_ERROR, 10, 24, obj,
 	       "may only be set when spec.type is LoadBalancer and spec.externalTrafficPolicy is "
 	       "Local");
@@ -1375,6 +1380,25 @@ static void test_directory(void **state)
 	assert_string_equal(f->d.recs[0].msg, "cannot read: No such file or directory");
 }
 
+static void test_stdin(void **state)
+{
+	struct fx *f = *state;
+	const char *paths[] = { "-" };
+	int fd = open(DATA "/kubectl/clusterip.json", O_RDONLY), saved = dup(STDIN_FILENO), r;
+
+	assert_true(fd >= 0 && saved >= 0);
+	assert_int_equal(dup2(fd, STDIN_FILENO), STDIN_FILENO);
+	close(fd);
+	r = input_load(paths, 1, f->w, &f->d);
+	dup2(saved, STDIN_FILENO);
+	close(saved);
+	assert_no_errors(f, r);
+	assert_int_equal(f->w->nsvcs, 1);
+	assert_string_equal(f->w->svcs[0].name, "web-json");
+	assert_string_equal(f->w->svcs[0].loc.file, INPUT_STDIN_NAME);
+	assert_int_equal(f->w->svcs[0].loc.line, 1);
+}
+
 /* ---- YAML typing, aliases, limits ---- */
 
 static void test_yaml_typing(void **state)
@@ -1732,6 +1756,7 @@ int main(void)
 		T(test_json_strings),
 		T(test_duplicates),
 		T(test_directory),
+		T(test_stdin),
 		T(test_yaml_typing),
 		T(test_aliases),
 		T(test_alias_bomb),
