@@ -142,14 +142,25 @@ static void print_summary(const char *what, const struct rs_diff *d, const struc
 	       d->elems_added, d->elems_deleted, r->msgs, r->bytes, r->ms);
 }
 
-/* Read the current state of want's tables. */
+/* Read the current state of svcnft's tables: want's, and the svcnft table
+ * of a family want no longer has (the compiler writes a table per family
+ * in use), so that the diff deletes it rather than leaving its rules. */
 static int read_have(struct nlk_sock *s, const struct rs_ruleset *want, struct rs_ruleset **have)
 {
+	static const enum rs_family fams[] = { RS_IP, RS_IP6 };
 	struct nlk_read_spec spec;
 	struct sn_buf why;
 
 	sn_buf_init(&why);
 	nlk_read_spec_from(&spec, want);
+	for (size_t i = 0; i < SN_ARRAY_SIZE(fams); i++) {
+		if (rs_ruleset_find_table(want, fams[i], COMP_TABLE) ||
+		    spec.ntables == SN_ARRAY_SIZE(spec.tables))
+			continue;
+		spec.tables[spec.ntables].family = fams[i];
+		spec.tables[spec.ntables].name = COMP_TABLE;
+		spec.ntables++;
+	}
 	if (nlk_read(s, &spec, have, &why) < 0) {
 		fprintf(stderr, "svcnft: reading the kernel's ruleset: %s\n", why.s ? why.s : "?");
 		sn_buf_free(&why);
@@ -193,7 +204,8 @@ static int reconcile(struct nlk_sock *s, const struct rs_ruleset *want, bool che
 
 		if (read_have(s, want, &have) < 0)
 			return CLI_RUNTIME;
-		rs_diff(want, have, false, &d);
+		/* have holds svcnft's tables only: one want lacks goes */
+		rs_diff(want, have, true, &d);
 		if (rs_diff_empty(&d)) {
 			printf(check ? "check: no changes\n" : "no changes\n");
 			rs_diff_free(&d);
@@ -334,7 +346,7 @@ int cmd_diff(int argc, char **argv)
 	if (read_have(s, want, &have) < 0) {
 		ret = CLI_RUNTIME;
 	} else {
-		rs_diff(want, have, false, &d);
+		rs_diff(want, have, true, &d);
 		rs_diff_print(stdout, &d);
 		ret = rs_diff_empty(&d) ? CLI_OK : CLI_CHANGES;
 		rs_diff_free(&d);

@@ -274,8 +274,12 @@ static int put_add_chain(struct nlk_batch *b, const struct rs_op *op, struct sn_
 	return 0;
 }
 
-/* nft delete chain FAMILY TABLE NAME (its rules were flushed earlier in
- * the batch, so no jump between two deleted chains holds it) */
+/* nft delete chain FAMILY TABLE NAME
+ * Its rules were flushed earlier in the batch (so no jump between two
+ * deleted chains holds it), and the map elements that pointed at it were
+ * deleted earlier too: kernels since 6.2 release those references within
+ * the transaction; older ones answer EBUSY here, and the chain would have
+ * to go one batch later (as kube-proxy does). */
 static int put_del_chain(struct nlk_batch *b, const struct rs_op *op, struct sn_buf *why)
 {
 	struct nftnl_chain *nc = nftnl_chain_alloc();

@@ -488,6 +488,18 @@ static int aff_clean_set(struct nlk_sock *s, const struct rs_table *t, const str
 		struct nlk_batch *b = nlk_batch_build(&d, &o, why);
 		enum nlk_send_status sst = b ? nlk_batch_send(s, b, &res, why) : NLK_FAILED;
 
+		if (sst == NLK_REFUSED && res.nerrs &&
+		    (res.errs[0].err == EOPNOTSUPP || res.errs[0].err == EINVAL)) {
+			/* a kernel before 6.3: no "destroy"; plain deletes
+			 * (an entry that expired meanwhile fails this one
+			 * batch; the next apply tries again) */
+			nlk_result_free(&res);
+			nlk_batch_free(b);
+			o.destroy_elems = false;
+			b = nlk_batch_build(&d, &o, why);
+			sst = b ? nlk_batch_send(s, b, &res, why) : NLK_FAILED;
+		}
+
 		if (sst == NLK_SENT) {
 			st->aff_deleted += ngone;
 		} else {

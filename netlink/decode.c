@@ -466,16 +466,14 @@ static unsigned propose_load(const struct dec *d, size_t i, struct rs_stmt *out)
 	return n;
 }
 
-static const uint8_t verdict_of[] = {
-	[0] = RS_V_DROP, [1] = RS_V_ACCEPT,
-};
-
 static bool rs_verdict_from(int32_t v, uint8_t *code)
 {
 	switch (v) {
 	case NF_DROP:
+		*code = RS_V_DROP;
+		return true;
 	case NF_ACCEPT:
-		*code = verdict_of[v];
+		*code = RS_V_ACCEPT;
 		return true;
 	case NFT_RETURN:
 		*code = RS_V_RETURN;
@@ -602,17 +600,22 @@ static int collect_expr(struct nftnl_expr *e, void *data)
 	return 0;
 }
 
+struct rule_udata {
+	const char *comment;
+	bool other;	/* something besides a comment: not ours */
+};
+
 static int rule_udata_cb(const struct nftnl_udata *attr, void *data)
 {
-	const char **comment = data;
+	struct rule_udata *u = data;
 	uint8_t len = nftnl_udata_len(attr);
 	const char *v = nftnl_udata_get(attr);
 
 	if (nftnl_udata_type(attr) != NFTNL_UDATA_RULE_COMMENT || len == 0 || v[len - 1] != 0) {
-		*comment = (const char *)(uintptr_t)1;	/* something else: not ours */
+		u->other = true;
 		return -1;
 	}
-	*comment = v;
+	u->comment = v;
 	return 0;
 }
 
@@ -658,13 +661,13 @@ struct rs_rule *nlk_rule_decode(struct rs_table *t, struct rs_chain *c, const st
 	if (nftnl_rule_is_set(nr, NFTNL_RULE_USERDATA)) {
 		uint32_t len = 0;
 		const void *ud = nftnl_rule_get_data(nr, NFTNL_RULE_USERDATA, &len);
-		const char *comment = NULL;
+		struct rule_udata u = { 0 };
 
-		nftnl_udata_parse(ud, len, rule_udata_cb, &comment);
-		if (comment == (const char *)(uintptr_t)1)
+		nftnl_udata_parse(ud, len, rule_udata_cb, &u);
+		if (u.other)
 			rs_rule_foreign(r, "rule userdata other than a comment");
-		else if (comment)
-			rs_rule_set_comment(r, comment);
+		else if (u.comment)
+			rs_rule_set_comment(r, u.comment);
 	}
 	if (nftnl_rule_is_set(nr, NFTNL_RULE_COMPAT_PROTO) ||
 	    nftnl_rule_is_set(nr, NFTNL_RULE_COMPAT_FLAGS))

@@ -202,15 +202,25 @@ static int read_table(struct nlk_sock *s, const struct nlk_read_spec *spec, stru
 	if (nlk_request(s, nlh, chain_cb, r, why) < 0)
 		return -1;
 
-	/* the rules of the table, chain by chain, in order */
-	nr = nftnl_rule_alloc();
-	nftnl_rule_set_str(nr, NFTNL_RULE_TABLE, r->table);
-	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE, (uint16_t)r->family, NLM_F_DUMP,
-				    nlk_next_seq(s));
-	nftnl_rule_nlmsg_build_payload(nlh, nr);
-	nftnl_rule_free(nr);
-	if (nlk_request(s, nlh, rule_cb, r, why) < 0)
-		return -1;
+	/*
+	 * nft list chain FAMILY TABLE CHAIN, for each chain: one dump per
+	 * chain rather than one of the whole table, because the kernel resumes
+	 * a rule dump by walking every rule again up to where it stopped (one
+	 * 32 KiB answer at a time): quadratic, ~0.3 s of 1.5 s for 110,000
+	 * rules. Per chain, each walk is that chain's few rules. A chain that
+	 * went away meanwhile answers ENOENT, and the genid check catches it.
+	 */
+	for (size_t k = 0; k < r->t->nchains; k++) {
+		nr = nftnl_rule_alloc();
+		nftnl_rule_set_str(nr, NFTNL_RULE_TABLE, r->table);
+		nftnl_rule_set_str(nr, NFTNL_RULE_CHAIN, r->t->chains[k]->name);
+		nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE, (uint16_t)r->family, NLM_F_DUMP,
+					    nlk_next_seq(s));
+		nftnl_rule_nlmsg_build_payload(nlh, nr);
+		nftnl_rule_free(nr);
+		if (nlk_request(s, nlh, rule_cb, r, why) < 0)
+			return -1;
+	}
 	rs_table_sort(r->t);
 	return 0;
 }

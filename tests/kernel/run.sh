@@ -39,7 +39,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-TESTS=(equivalence incremental drift refusal cleanup concurrent noop check invalid
+TESTS=(equivalence incremental family drift refusal cleanup concurrent noop check invalid
 	conntrack affinity)
 
 selected() {
@@ -321,6 +321,23 @@ t_incremental() {
 	rm "$dir/web.yaml"
 	inc_step "$ns" "$dir" "Service deleted" \
 		"0 chains added, 2 deleted, 0 replaced; 0 rules; +0 -5 elements" || return 1
+	delns "$ns"
+}
+
+# A family the desired state no longer uses loses its svcnft table.
+t_family() {
+	local ns out
+	newns ns || return 1
+	svcnft "$ns" apply --node-name node-a --cluster-cidr 198.19.0.0/16,2001:db8:19::/64 \
+		--service-cidr 198.18.0.0/16,2001:db8:18::/112 -f "$HERE/data/dual" >/dev/null 2>&1 ||
+		{ fail "dual-stack apply"; return 1; }
+	nsx "$ns" nft list tables | grep -q "^table ip6 svcnft$" || { fail "no ip6 table"; return 1; }
+	out=$(svcnft "$ns" apply "${ARGS[@]}" -f examples 2>&1) || { fail "IPv4 apply: $out"; return 1; }
+	nsx "$ns" nft list tables | grep -q "^table ip6 svcnft$" && { fail "ip6 svcnft is still there"; return 1; }
+	fresh_listing "$TMP/fresh.txt" "${ARGS[@]}" -f examples || { fail "fresh load"; return 1; }
+	python3 "$HERE/normalize.py" <"$TMP/fresh.txt" >"$TMP/fresh.sorted"
+	sorted_listing "$ns" >"$TMP/kernel.sorted"
+	expect_same "$TMP/fresh.sorted" "$TMP/kernel.sorted" "after dropping IPv6" || return 1
 	delns "$ns"
 }
 
