@@ -225,6 +225,15 @@ static void ctx_free(struct input_ctx *c)
 
 /* ---- one object ---- */
 
+/* Every field of ObjectMeta and of a List, for unknown-field warnings. */
+static const char *const meta_fields[] = {
+	"annotations", "creationTimestamp", "deletionGracePeriodSeconds", "deletionTimestamp",
+	"finalizers", "generateName", "generation", "labels", "managedFields", "name",
+	"namespace", "ownerReferences", "resourceVersion", "selfLink", "uid", NULL,
+};
+
+static const char *const list_fields[] = { "apiVersion", "items", "kind", "metadata", NULL };
+
 /* metadata: the object's name for messages first (from whatever is there),
  * then the checks. */
 static void read_meta(struct input_obj *o, const struct input_node *m,
@@ -251,6 +260,7 @@ static void read_meta(struct input_obj *o, const struct input_node *m,
 	if (input_get_map(o, m, "metadata", &md) == INPUT_BAD)
 		return;
 	mark = input_obj_push(o, "metadata");
+	input_check_fields(o, md, meta_fields);
 	r = input_get_str(o, md, "name", &name);
 	if (r == INPUT_SET && name->len > 0) {
 		ok = input_check_name(o, name, "name", ki->name_rule, ki->name_what);
@@ -297,6 +307,7 @@ static void load_list(struct input_ctx *c, const struct input_doc *doc, struct i
 			      MAX_LIST_DEPTH);
 		return;
 	}
+	input_check_fields(o, m, list_fields);
 	if (input_get_seq(o, m, "items", &seq) != INPUT_SET)
 		return;	/* absent or null: an empty List */
 	for (i = 0, it = seq->child; it; it = it->next, i++) {

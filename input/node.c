@@ -7,6 +7,8 @@
 
 #define LABEL_ZONE "topology.kubernetes.io/zone"
 
+static const char *const node_fields[] = { "apiVersion", "kind", "metadata", "spec", "status", NULL };
+
 void input_read_node(struct svc_world *w, struct input_obj *o, const struct input_node *root,
 		     const struct input_meta *meta)
 {
@@ -14,6 +16,7 @@ void input_read_node(struct svc_world *w, struct input_obj *o, const struct inpu
 	struct svc_node n = { 0 };
 	size_t mark;
 
+	input_check_fields(o, root, node_fields);
 	n.loc = o->loc;
 	if (meta->valid)
 		n.name = sn_strdup(meta->name);

@@ -357,6 +357,98 @@ int input_get_enum(struct input_obj *o, const struct input_node *m, const char *
 	return INPUT_BAD;
 }
 
+/* ---- unknown fields ---- */
+
+/* Keys longer than this are never near a Kubernetes field name. */
+#define FIELD_NAME_MAX 64
+
+/* Edit distance (insert, delete, substitute; a change of case costs 1). */
+static unsigned edit_distance(const char *a, size_t la, const char *b, size_t lb)
+{
+	unsigned row[FIELD_NAME_MAX + 1], i, j, diag, tmp;
+
+	for (j = 0; j <= lb; j++)
+		row[j] = j;
+	for (i = 1; i <= la; i++) {
+		diag = row[0];
+		row[0] = i;
+		for (j = 1; j <= lb; j++) {
+			unsigned sub = diag + (a[i - 1] != b[j - 1]);
+
+			tmp = row[j];
+			row[j] = sub;
+			if (row[j - 1] + 1 < row[j])
+				row[j] = row[j - 1] + 1;
+			if (tmp + 1 < row[j])
+				row[j] = tmp + 1;
+			diag = tmp;
+		}
+	}
+	return row[lb];
+}
+
+static bool plain_key(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || len > FIELD_NAME_MAX)
+		return false;
+	for (i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '-' || c == '_' || c == '.' || c == '/'))
+			return false;
+	}
+	return true;
+}
+
+void input_check_fields(struct input_obj *o, const struct input_node *m,
+			const char *const *known)
+{
+	const struct input_node *k;
+	const char *const *f;
+
+	m = input_deref(m);
+	if (!m || m->kind != INPUT_MAP)
+		return;
+	for (k = m->child; k && k->next; k = k->next->next) {
+		const struct input_node *key = input_deref(k);
+		const char *best = NULL;
+		unsigned best_d = 3;
+		char q[INPUT_QUOTE_MAX];
+		bool found = false;
+
+		if (!key->quoted && key->len == 2 && !memcmp(key->s, "<<", 2))
+			continue;	/* a YAML merge */
+		for (f = known; *f && !found; f++)
+			found = strlen(*f) == key->len && !memcmp(*f, key->s, key->len);
+		if (found)
+			continue;
+		/* only for the rare unknown key: the nearest known one */
+		for (f = known; *f && key->len <= FIELD_NAME_MAX; f++) {
+			size_t fl = strlen(*f);
+			unsigned dist;
+
+			if (fl > FIELD_NAME_MAX)
+				continue;
+			dist = edit_distance(key->s, key->len, *f, fl);
+			if (dist < best_d && dist < fl / 2) {
+				best_d = dist;
+				best = *f;
+			}
+		}
+		if (best)
+			input_obj_warn(o, k, plain_key(key->s, key->len) ? key->s
+						: input_quote(q, sizeof(q), key->s, key->len),
+				       "unknown field, ignored (did you mean %s?)", best);
+		else
+			input_obj_warn(o, k, plain_key(key->s, key->len) ? key->s
+						: input_quote(q, sizeof(q), key->s, key->len),
+				       "unknown field, ignored");
+	}
+}
+
 /* ---- names ---- */
 
 static bool label_value_ok(const char *s)

@@ -104,6 +104,13 @@ int input_get_enum(struct input_obj *o, const struct input_node *m, const char *
 		   const char *what, const struct input_enum *tab, int *out,
 		   const struct input_node **at);
 
+/* Warn about each key of map m not in known (NULL-terminated): Kubernetes'
+ * strict field validation refuses them. A warning, not an error, so that a
+ * field of a newer Kubernetes does not stop a load, while a misspelt one
+ * ("sessionAfinity") is seen, with the field it probably meant. */
+void input_check_fields(struct input_obj *o, const struct input_node *m,
+			const char *const *known);
+
 /* ---- Kubernetes values ---- */
 
 enum input_name_rule {

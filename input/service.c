@@ -66,6 +66,29 @@ static const struct input_enum ip_modes[] = {
 	{ .name = NULL },
 };
 
+/* Every field of these Kubernetes types (core/v1), for unknown-field warnings. */
+static const char *const service_fields[] = {
+	"apiVersion", "kind", "metadata", "spec", "status", NULL,
+};
+
+static const char *const spec_fields[] = {
+	"allocateLoadBalancerNodePorts", "clusterIP", "clusterIPs", "externalIPs", "externalName",
+	"externalTrafficPolicy", "healthCheckNodePort", "internalTrafficPolicy", "ipFamilies",
+	"ipFamilyPolicy", "loadBalancerClass", "loadBalancerIP", "loadBalancerSourceRanges",
+	"ports", "publishNotReadyAddresses", "selector", "sessionAffinity",
+	"sessionAffinityConfig", "trafficDistribution", "type", NULL,
+};
+
+static const char *const port_fields[] = {
+	"appProtocol", "name", "nodePort", "port", "protocol", "targetPort", NULL,
+};
+
+static const char *const affinity_config_fields[] = { "clientIP", NULL };
+static const char *const client_ip_fields[] = { "timeoutSeconds", NULL };
+static const char *const status_fields[] = { "conditions", "loadBalancer", NULL };
+static const char *const lb_status_fields[] = { "ingress", NULL };
+static const char *const ingress_fields[] = { "hostname", "ip", "ipMode", "ports", NULL };
+
 static const char *family_name(uint8_t family)
 {
 	return family == SN_AF_INET6 ? "IPv6" : "IPv4";
@@ -229,6 +252,7 @@ static int read_port(struct input_obj *o, const struct input_node *item, struct 
 	p->loc.line = item->line;
 	p->loc.col = item->col;
 	p->proto = IPPROTO_TCP;
+	input_check_fields(o, item, port_fields);
 	name_state = input_get_str(o, item, "name", &n);
 	if (name_state == INPUT_SET && n->len == 0)
 		name_state = INPUT_ABSENT;
@@ -540,12 +564,17 @@ static void read_lb_status(struct input_obj *o, const struct input_node *root,
 	unsigned i;
 
 	mark = input_obj_push(o, "status");
-	if (input_get_map(o, root, "status", &status) != INPUT_SET ||
-	    input_get_map(o, status, "loadBalancer", &lb) != INPUT_SET) {
+	if (input_get_map(o, root, "status", &status) != INPUT_SET) {
+		input_obj_pop(o, mark);
+		return;
+	}
+	input_check_fields(o, status, status_fields);
+	if (input_get_map(o, status, "loadBalancer", &lb) != INPUT_SET) {
 		input_obj_pop(o, mark);
 		return;
 	}
 	input_obj_push(o, "loadBalancer");
+	input_check_fields(o, lb, lb_status_fields);
 	if (input_get_seq(o, lb, "ingress", &seq) != INPUT_SET || seq->n == 0) {
 		input_obj_pop(o, mark);
 		return;
@@ -562,6 +591,7 @@ static void read_lb_status(struct input_obj *o, const struct input_node *root,
 			input_obj_pop(o, m2);
 			continue;
 		}
+		input_check_fields(o, ing, ingress_fields);
 		input_get_str(o, ing, "hostname", &host);
 		input_get_enum(o, ing, "ipMode", "an ipMode", ip_modes, &mode, NULL);
 		if (input_get_str(o, ing, "ip", &ip) == INPUT_SET && ip->len > 0) {
@@ -603,8 +633,10 @@ static void read_affinity(struct input_obj *o, const struct input_node *spec,
 		return;
 	s->affinity_timeout = AFFINITY_TIMEOUT_DEFAULT;
 	mark = input_obj_push(o, "sessionAffinityConfig");
+	input_check_fields(o, cfg, affinity_config_fields);
 	if (input_get_map(o, cfg, "clientIP", &cip) == INPUT_SET) {
 		input_obj_push(o, "clientIP");
+		input_check_fields(o, cip, client_ip_fields);
 		if (input_get_int(o, cip, "timeoutSeconds", &t, &n) == INPUT_SET) {
 			if (t < 1 || t > AFFINITY_TIMEOUT_MAX)
 				input_obj_err(o, n, "timeoutSeconds",
@@ -637,8 +669,10 @@ void input_read_service(struct svc_world *w, struct input_obj *o, const struct i
 	}
 	s.family_policy = SVC_SINGLE_STACK;
 
+	input_check_fields(o, root, service_fields);
 	input_get_map(o, root, "spec", &spec);
 	mark = input_obj_push(o, "spec");
+	input_check_fields(o, spec, spec_fields);
 	input_get_enum(o, spec, "type", "a Service type", svc_types, &type, NULL);
 	s.type = type;
 

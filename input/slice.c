@@ -25,6 +25,27 @@ static const struct input_enum address_types[] = {
 	{ .name = NULL },
 };
 
+/* Every field of these Kubernetes types, for unknown-field warnings. */
+static const char *const slice_fields[] = {
+	"addressType", "apiVersion", "endpoints", "kind", "metadata", "ports", NULL,
+};
+
+static const char *const endpoint_fields[] = {
+	"addresses", "conditions", "deprecatedTopology", "hints", "hostname", "nodeName",
+	"targetRef", "zone", NULL,
+};
+
+static const char *const conditions_fields[] = { "ready", "serving", "terminating", NULL };
+static const char *const hints_fields[] = { "forNodes", "forZones", NULL };
+static const char *const for_zone_fields[] = { "name", NULL };
+static const char *const target_ref_fields[] = {
+	"apiVersion", "fieldPath", "kind", "name", "namespace", "resourceVersion", "uid", NULL,
+};
+static const char *const port_fields[] = { "appProtocol", "name", "port", "protocol", NULL };
+static const char *const endpoints_fields[] = { "apiVersion", "kind", "metadata", "subsets", NULL };
+static const char *const subset_fields[] = { "addresses", "notReadyAddresses", "ports", NULL };
+static const char *const address_fields[] = { "hostname", "ip", "nodeName", "targetRef", NULL };
+
 static const char *family_name(uint8_t family)
 {
 	return family == SN_AF_INET6 ? "IPv6" : "IPv4";
@@ -109,6 +130,7 @@ static void read_ports(struct input_obj *o, const struct input_node *m, bool v1,
 			input_obj_pop(o, m2);
 			continue;
 		}
+		input_check_fields(o, item, port_fields);
 		r = input_get_str(o, item, "name", &n);
 		if (r == INPUT_SET && n->len > 0 &&
 		    input_check_name(o, n, "name", INPUT_NAME_DNS_LABEL, "port name"))
@@ -194,6 +216,7 @@ static void read_target_ref(struct input_obj *o, const struct input_node *m, con
 	if (input_get_map(o, m, "targetRef", &ref) != INPUT_SET)
 		return;
 	mark = input_obj_push(o, "targetRef");
+	input_check_fields(o, ref, target_ref_fields);
 	if (input_get_str(o, ref, "namespace", &rns) == INPUT_SET && rns->len > 0) {
 		ok = input_check_name(o, rns, "namespace", INPUT_NAME_DNS_LABEL, "namespace");
 		ns = rns->s;
@@ -213,6 +236,7 @@ static void read_hints(struct input_obj *o, const struct input_node *m, struct s
 	if (input_get_map(o, m, "hints", &hints) != INPUT_SET)
 		return;
 	mark = input_obj_push(o, "hints");
+	input_check_fields(o, hints, hints_fields);
 	if (input_get_seq(o, hints, "forZones", &seq) == INPUT_SET && seq->n > 0) {
 		input_obj_push(o, "forZones");
 		e->zone_hints = sn_calloc(seq->n, sizeof(*e->zone_hints));
@@ -221,6 +245,8 @@ static void read_hints(struct input_obj *o, const struct input_node *m, struct s
 
 			if (input_want_map(o, it, NULL)) {
 				int r = input_get_str(o, it, "name", &n);
+
+				input_check_fields(o, it, for_zone_fields);
 
 				if (r == INPUT_SET && input_check_name(o, n, "name", INPUT_NAME_LABEL_VALUE,
 								       "zone name"))
@@ -247,6 +273,7 @@ static void read_conditions(struct input_obj *o, const struct input_node *m,
 	if (input_get_map(o, m, "conditions", &c) != INPUT_SET)
 		return;
 	mark = input_obj_push(o, "conditions");
+	input_check_fields(o, c, conditions_fields);
 	input_get_bool(o, c, "ready", &e->ready);
 	input_get_bool(o, c, "serving", &e->serving);
 	input_get_bool(o, c, "terminating", &e->terminating);
@@ -261,6 +288,7 @@ static void read_slice_endpoint(struct input_obj *o, const struct input_node *it
 	unsigned i;
 	int r;
 
+	input_check_fields(o, item, endpoint_fields);
 	r = input_get_seq(o, item, "addresses", &seq);
 	if (r == INPUT_SET && seq->n > 0) {
 		mark = input_obj_push(o, "addresses");
@@ -330,6 +358,7 @@ void input_read_slice(struct svc_world *w, struct input_obj *o, const struct inp
 		input_obj_pop(o, mark);
 	}
 
+	input_check_fields(o, root, slice_fields);
 	s.loc = o->loc;
 	s.family = (uint8_t)family;
 	if (meta->valid) {
@@ -388,6 +417,7 @@ static void read_v1_addresses(struct input_obj *o, const struct input_node *subs
 			input_obj_pop(o, m2);
 			continue;
 		}
+		input_check_fields(o, item, address_fields);
 		ipn = input_map_get(item, "ip");
 		if (!ipn)
 			input_obj_err(o, item, "ip", "missing (required: the endpoint's IP address)");
@@ -444,6 +474,7 @@ void input_read_endpoints(struct svc_world *w, struct input_obj *o,
 
 	if (skipped_by_label(o, meta))
 		return;
+	input_check_fields(o, root, endpoints_fields);
 	if (input_get_seq(o, root, "subsets", &seq) != INPUT_SET || seq->n == 0)
 		return;
 	out = sn_calloc(2 * (size_t)seq->n, sizeof(*out));
@@ -459,6 +490,7 @@ void input_read_endpoints(struct svc_world *w, struct input_obj *o,
 			input_obj_pop(o, m2);
 			continue;
 		}
+		input_check_fields(o, subset, subset_fields);
 		read_ports(o, subset, true, &ports, &nports);
 		read_v1_addresses(o, subset, "addresses", true, meta->ns, groups, &ngroups);
 		read_v1_addresses(o, subset, "notReadyAddresses", false, meta->ns, groups,

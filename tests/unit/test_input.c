@@ -478,6 +478,32 @@ static void test_service_missing_ports(void **state)
 	assert_true(f->w->svcs[0].headless);
 }
 
+static void test_unknown_fields(void **state)
+{
+	struct fx *f = *state;
+	const char *obj = "Service default/web";
+	int r = load(f, "uf.yaml",
+		     "apiVersion: v1\n"					/* 1 */
+		     "kind: Service\n"					/* 2 */
+		     "metadata: {name: web, lables: {a: b}}\n"		/* 3 */
+		     "spec:\n"						/* 4 */
+		     "  sessionAfinity: ClientIP\n"			/* 5 */
+		     "  trafficDistribution: PreferClose\n"		/* 6 */
+		     "  ports: [{port: 80, tragetPort: 8080, \"x\\ty\": 1}]\n");	/* 7 */
+
+	/* warnings: the Service still loads, as newer fields must not stop it */
+	assert_no_errors(f, r);
+	assert_int_equal(f->w->nsvcs, 1);
+	assert_int_equal(f->d.warnings, 4);
+	expect(f, "metadata.lables", SN_WARNING, 3, 23, obj,
+	       "unknown field, ignored (did you mean labels?)");
+	expect(f, "spec.sessionAfinity", SN_WARNING, 5, 3, obj,
+	       "unknown field, ignored (did you mean sessionAffinity?)");
+	expect(f, "spec.ports[0].tragetPort", SN_WARNING, 7, 22, obj,
+	       "unknown field, ignored (did you mean targetPort?)");
+	expect(f, "spec.ports[0].\"x\\ty\"", SN_WARNING, 7, 40, obj, "unknown field, ignored");
+}
+
 /* ---- Service: cluster IPs and families ---- */
 
 static void test_cluster_ips(void **state)
@@ -1732,6 +1758,7 @@ int main(void)
 		T(test_service_port_rules),
 		T(test_service_port_ranges),
 		T(test_service_missing_ports),
+		T(test_unknown_fields),
 		T(test_cluster_ips),
 		T(test_cluster_ip_errors),
 		T(test_cluster_ip_none),
