@@ -7,6 +7,10 @@
 
 CASES=()
 add() { CASES+=("$1|$2"); }
+# Known svcnft bugs: case name -> reproduction. Such a case failing prints
+# "xfail" and does not fail the tier (TRAFFIC_STRICT=1 makes it fail);
+# passing prints "XPASS": the bug is fixed, remove the entry.
+declare -A XFAIL=()
 
 # ---- the masquerade table (DESIGN-NOTES.md §2) ----------------------------
 # source: namespace and the address the client binds to
@@ -72,11 +76,63 @@ add "lb: NodePort bypasses loadBalancerSourceRanges" "expect_flow ext $EXT_IP2 $
 add "externalIP: from the external client" "expect_flow ext $EXT_IP 203.0.113.100 80 pa3 yes"
 add "externalIP: from a pod" "expect_flow pc ${POD_IP[pc]} 203.0.113.100 80 pa3 yes"
 add "hairpin: pa1 reaches itself through its Service (masqueraded)" "expect_flow pa1 ${POD_IP[pa1]} 198.18.2.5 80 pa1 yes"
+add "ipv6: hairpin" "expect_flow pa1 ${POD_IP6[pa1]} 2001:db8:18::1:3 80 pa1 yes"
+
+# pa1 -> the eTP Local NodePort of mq-etp-local (pa1, pb1): pods keep their
+# source, except when the choice falls on pa1 itself, which needs hairpin
+# masquerading.
+t_hairpin_nodeport() {
+	local out ok bad
+	out=$(nsx pa1 "$TCLI" -n 30 -t 1000 -F 3 "$NODE_IP" 30102)
+	ok=$(grep -c '^OK' <<<"$out")
+	[ "$ok" -eq 30 ] || { echo "$ok/30 answered: $(failures <<<"$out")"; return 1; }
+	bad=$(grep '^OK' <<<"$out" | awk -v me="${POD_IP[pa1]}" -v gw="$NODE_GW" '
+		{ pod = ""; src = ""
+		  for (i = 1; i <= NF; i++) { split($i, kv, "="); if (kv[1] == "pod") pod = kv[2]; if (kv[1] == "src") src = kv[2] }
+		  if (pod == "pa1" && src != gw) print "pa1 saw " src " (want " gw ")"
+		  if (pod == "pb1" && src != me) print "pb1 saw " src " (want " me ")" }' | sort -u)
+	[ -z "$bad" ] || { echo "$bad"; return 1; }
+	echo "30/30 answered by {$(field pod <<<"$out" | setof)}: pa1 itself via hairpin masquerade, pb1 with pa1's own source"
+}
+add "hairpin: pa1 -> eTP Local NodePort (itself masqueraded, pb1 not)" t_hairpin_nodeport
+add "nodeport: answers on the pod gateway address 198.19.1.1" "expect_flow pc ${POD_IP[pc]} $NODE_GW 30101 'pa1 pb1' yes"
+add "nodeport: not on 127.0.0.1" "expect_none -n 2 -t 400 node 127.0.0.1 127.0.0.1 30101 REFUSED"
+
+# pa1 is listed in two slices: it counts once.
+t_dup() {
+	local out n=300 c1 c2
+	out=$(nsx pc "$TCLI" -q -n $n -t 1000 -F 3 198.18.2.14 80)
+	c1=$(sed -n 's/^SUMMARY .*pods=.*\bpa1:\([0-9]*\).*/\1/p' <<<"$out")
+	c2=$(sed -n 's/^SUMMARY .*pods=.*\bpa2:\([0-9]*\).*/\1/p' <<<"$out")
+	c1=${c1:-0} c2=${c2:-0}
+	[ $((c1 + c2)) -eq $n ] || { echo "$((c1 + c2))/$n answered by pa1/pa2: $(grep -v SUMMARY <<<"$out" | failures)"; return 1; }
+	# 38 % .. 62 %: a 2/3 share for pa1 (counted twice) is far outside
+	if [ "$c1" -lt 114 ] || [ "$c1" -gt 186 ]; then
+		echo "pa1 $((c1 * 100 / n))%, pa2 $((c2 * 100 / n))% (want about 50/50: pa1 in two slices counts once)"
+		return 1
+	fi
+	echo "$n connections: pa1 $((c1 * 100 / n))%, pa2 $((c2 * 100 / n))%"
+}
+add "endpoints: an endpoint in two slices counts once (50/50 in 300)" t_dup
+
+# targetPort "web" maps to 8080 on pa1 and 8081 on pa2.
+t_portdiff() {
+	local out ok pairs
+	out=$(nsx pc "$TCLI" -n 20 -t 1000 -F 3 198.18.2.15 80)
+	ok=$(grep -c '^OK' <<<"$out")
+	[ "$ok" -eq 20 ] || { echo "$ok/20 answered: $(failures <<<"$out")"; return 1; }
+	pairs=$(grep '^OK' <<<"$out" | sed 's/.* pod=\([^ ]*\) .* dport=\([0-9]*\).*/\1:\2/' | setof)
+	[ "$pairs" = "pa1:8080 pa2:8081" ] || { echo "pod:port seen {$pairs}, want {pa1:8080 pa2:8081}"; return 1; }
+	echo "20/20 answered: {$pairs}"
+}
+add "endpoints: a named targetPort with a different number per slice" t_portdiff
+add "dual-stack: IPv4 ClusterIP" "expect_flow pc ${POD_IP[pc]} 198.18.2.20 80 pa3 no"
+add "dual-stack: IPv6 ClusterIP" "expect_flow pc ${POD_IP6[pc]} 2001:db8:18::2:20 80 pb1 no"
 
 # ---- endpoint choice --------------------------------------------------------
 t_split() {
 	local out n=300 ok pod c bad=0 line=""
-	out=$(nsx pc "$TCLI" -q -n $n -t 1000 198.18.2.6 80)
+	out=$(nsx pc "$TCLI" -q -n $n -t 1000 -F 3 198.18.2.6 80)
 	ok=$(sed -n 's/^SUMMARY .* ok=\([0-9]*\).*/\1/p' <<<"$out")
 	for pod in pa1 pa2 pb1; do
 		c=$(sed -n "s/^SUMMARY .*pods=.*\b$pod:\([0-9]*\).*/\1/p" <<<"$out")
@@ -94,10 +150,30 @@ t_split() {
 }
 add "split: 3 endpoints, 300 connections, each 20%..47%" t_split
 
-# t_affinity FROM CLIENT TARGET [SPREAD_TIMEOUT_S]
+# 12 endpoints (pod x port): 600 connections, each endpoint 20..85 times
+# (mean 50, about 4.4 standard deviations either way).
+t_split12() {
+	local out ok n=600 counts bad
+	out=$(nsx pc "$TCLI" -n $n -t 1000 -F 3 198.18.2.16 80)
+	ok=$(grep -c '^OK' <<<"$out")
+	[ "$ok" -eq $n ] || { echo "$ok/$n answered: $(failures <<<"$out")"; return 1; }
+	counts=$(grep '^OK' <<<"$out" | sed 's/.* pod=\([^ ]*\) .* dport=\([0-9]*\).*/\1:\2/' | sort | uniq -c |
+		awk '{printf "%s=%s ", $2, $1}')
+	bad=$(awk -v c="$counts" 'BEGIN { n = split(c, a, " "); if (n != 12) { print "only " n " endpoints answered"; exit }
+		for (i = 1; i <= n; i++) { split(a[i], kv, "="); if (kv[2] < 20 || kv[2] > 85) print kv[1] " " kv[2] } }')
+	[ -z "$bad" ] || { echo "uneven: $bad (want 20..85 each of 600); all: $counts"; return 1; }
+	echo "$n connections over 12 endpoints: ${counts% }"
+}
+add "split: 12 endpoints, 600 connections, each 20..85" t_split12
+
+# t_affinity [-u] FROM CLIENT TARGET PORT [SPREAD_TIMEOUT_S]
+# 50 connections (UDP: 50 flows) from one client land on one pod; with a
+# timeout, still after half of it, and spread again past it.
 t_affinity() {
-	local from=$1 client=$2 target=$3 tmo=${4:-} out ok pods p r q seen
-	out=$(nsx "$from" "$TCLI" -n 50 -t 1000 -b "$client" "$target" 80)
+	local u=""
+	[ "$1" = -u ] && { u=-u; shift; }
+	local from=$1 client=$2 target=$3 port=$4 tmo=${5:-} out ok pods p r q seen
+	out=$(nsx "$from" "$TCLI" $u -n 50 -t 1000 -F 3 -b "$client" "$target" "$port")
 	ok=$(grep -c '^OK' <<<"$out")
 	pods=$(field pod <<<"$out" | setof)
 	if [ "$ok" -ne 50 ]; then
@@ -111,7 +187,7 @@ t_affinity() {
 	[ -z "$tmo" ] && { echo "50/50 connections pinned to $pods"; return 0; }
 	# Still pinned after half the timeout ...
 	sleep "$(awk "BEGIN{print $tmo / 2}")"
-	q=$(nsx "$from" "$TCLI" -t 1000 -b "$client" "$target" 80 | field pod)
+	q=$(nsx "$from" "$TCLI" $u -t 1000 -b "$client" "$target" "$port" | field pod)
 	if [ "$q" != "$pods" ]; then
 		echo "after $(awk "BEGIN{print $tmo / 2}") s (< timeoutSeconds $tmo) answered by ${q:-nobody}, want the pinned $pods"
 		return 1
@@ -122,7 +198,7 @@ t_affinity() {
 	seen=$pods
 	for r in 1 2 3 4 5 6 7 8; do
 		sleep "$(awk "BEGIN{print $tmo + 0.5}")"
-		p=$(nsx "$from" "$TCLI" -t 1000 -b "$client" "$target" 80 | field pod)
+		p=$(nsx "$from" "$TCLI" $u -t 1000 -b "$client" "$target" "$port" | field pod)
 		[ -z "$p" ] && { echo "round $r after the timeout: no answer"; return 1; }
 		seen+=" $p"
 		[ "$p" != "$pods" ] && break
@@ -134,7 +210,10 @@ t_affinity() {
 	echo "50/50 pinned to $pods, still after $(awk "BEGIN{print $tmo / 2}") s; past ${tmo} s they spread: $seen"
 }
 add "affinity: ClientIP pins 50 connections, spread again after timeoutSeconds 2" \
-	"t_affinity pc ${POD_IP[pc]} 198.18.2.7 2"
+	"t_affinity pc ${POD_IP[pc]} 198.18.2.7 80 2"
+add "affinity: NodePort from the external client" "t_affinity ext $EXT_IP $NODE_IP 30113"
+add "affinity: the same Service by ClusterIP from a pod" "t_affinity pc ${POD_IP[pc]} 198.18.2.12 80"
+add "affinity: UDP, 50 flows from one client" "t_affinity -u pc ${POD_IP[pc]} 198.18.2.13 53"
 
 add "no endpoints (empty slice): TCP refused within 100 ms" "expect_none -n 5 -t 1000 -m 100 pc ${POD_IP[pc]} 198.18.2.8 80 REFUSED"
 add "no endpoints (empty slice): UDP refused within 100 ms" "expect_none -u -n 2 -t 1000 -m 100 pc ${POD_IP[pc]} 198.18.2.8 53 REFUSED"
@@ -143,6 +222,7 @@ add "no endpoints: refused for the external client too" "expect_none -n 3 -t 100
 add "eTP Local, no local endpoint: NodePort from outside dropped" "expect_none ext $EXT_IP $NODE_IP 30112 TIMEOUT"
 add "iTP Local, no local endpoint: ClusterIP from a pod dropped" "expect_none pc ${POD_IP[pc]} 198.18.2.10 80 TIMEOUT"
 add "eTP Local, no local endpoint: pod -> NodePort uses any endpoint" "expect_flow pc ${POD_IP[pc]} $NODE_IP 30112 pb1 no"
+add "eTP Local, no local endpoint: node -> NodePort uses any endpoint (masqueraded)" "expect_flow node $NODE_CLIENT_IP $NODE_IP 30112 pb1 yes"
 add "undefined port on a ClusterIP: refused" "expect_none -n 3 -t 1000 -m 100 pc ${POD_IP[pc]} 198.18.2.1 81 REFUSED"
 add "undefined UDP port on a ClusterIP: refused" "expect_none -u -n 1 -t 1000 pc ${POD_IP[pc]} 198.18.2.1 54 REFUSED"
 add "unallocated ClusterIP (198.18.99.99) from a pod: dropped" "expect_none pc ${POD_IP[pc]} 198.18.99.99 80 TIMEOUT"
@@ -151,7 +231,7 @@ add "unallocated ClusterIP from outside: dropped" "expect_none ext $EXT_IP 198.1
 # ---- IPv6 --------------------------------------------------------------------
 add "ipv6: ClusterIP from a pod" "expect_flow -d 8080 pc ${POD_IP6[pc]} 2001:db8:18::1:1 80 'pa1 pa2' no"
 add "ipv6: NodePort from the external client" "expect_flow ext $EXT_IP6 $NODE_IP6 30201 'pa1 pa2' yes"
-add "ipv6: ClientIP affinity pins 50 connections" "t_affinity pc ${POD_IP6[pc]} 2001:db8:18::1:2"
+add "ipv6: ClientIP affinity pins 50 connections" "t_affinity pc ${POD_IP6[pc]} 2001:db8:18::1:2 80"
 add "ipv6: undefined port refused" "expect_none -n 3 -t 1000 -m 100 pc ${POD_IP6[pc]} 2001:db8:18::1:1 81 REFUSED"
 add "ipv6: unallocated ClusterIP dropped" "expect_none pc ${POD_IP6[pc]} 2001:db8:18::9:9 80 TIMEOUT"
 
@@ -183,44 +263,154 @@ add "terminating: ready pa1 + terminating pa2 + not-ready pa3 -> only pa1" "t_te
 add "terminating: no ready left -> the serving terminating pa2, never not-ready" "t_terminating 2"
 add "terminating: only not-ready / non-serving left -> refused" "t_terminating 3"
 
-# A UDP flow (one client socket) whose endpoint is removed moves to a live
-# endpoint right after the next apply (apply deletes the stale conntrack entry).
+# ---- UDP flows: one client socket, driven one datagram at a time ----------------
+# uf_start NS TARGET PORT [BIND]; uf_send sets UF_R to the answering pod or to
+# the failure (REFUSED, TIMEOUT, ...); uf_stop ends the client. (No command
+# substitution around uf_send: bash closes coprocess descriptors in subshells.)
+uf_start() {
+	coproc UF { nsx "$1" "$TCLI" -u -S -n 100 -t 1000 -D 30000 ${4:+-b "$4"} "$2" "$3"; }
+	UF_IN=${UF[1]} UF_OUT=${UF[0]} UF_P=$UF_PID
+}
+uf_send() {
+	local line
+	UF_R=DEAD
+	echo >&"$UF_IN" || return
+	read -r -t 3 line <&"$UF_OUT" || line="NOOUTPUT"
+	UF_R=$(field pod <<<"$line")
+	[ -n "$UF_R" ] || UF_R=${line%% *}
+}
+uf_stop() {
+	exec {UF_IN}>&-
+	wait "$UF_P" 2>/dev/null
+}
+# uf_sends N: N datagrams, their results space-separated in UF_ALL
+uf_sends() {
+	local i
+	UF_ALL=""
+	for ((i = 0; i < $1; i++)); do
+		uf_send
+		UF_ALL+="${UF_ALL:+ }$UF_R"
+	done
+}
+
+# t_udp_flow FAMILY(4|6) KIND(clusterip|nodeport): a flow whose endpoint is
+# removed moves to a live endpoint right after the next apply (apply deletes
+# the stale conntrack entry).
 t_udp_flow() {
-	local line pod1="" p r
-	{ svc_yaml udpflow 198.18.3.1 "ports: [{name: dns, port: 53, protocol: UDP, targetPort: 5353}]"
-	  slice_yaml udpflow dns:5353:UDP pa1 pa2; } | dyn udpflow
+	local fam=$1 kind=$2 name=udpflow$1$2 ip np="" from=pc target port=53 before live
+	local -a spec=()
+	local sl=(slice_yaml)
+	case $fam$kind in
+	4clusterip) ip=198.18.3.1 ;;
+	4nodeport) ip=198.18.3.7 np=30151 ;;
+	4lb) ip=198.18.3.13 np=30153 ;;
+	6clusterip) ip=2001:db8:18::3:1 spec=("ipFamilies: [IPv6]") sl=(slice_yaml -6) ;;
+	esac
+	if [ "$kind" = lb ]; then
+		spec+=("type: LoadBalancer" "ports: [{name: dns, port: 53, protocol: UDP, targetPort: 5353, nodePort: $np}]")
+	elif [ -n "$np" ]; then
+		spec+=("type: NodePort" "ports: [{name: dns, port: 53, protocol: UDP, targetPort: 5353, nodePort: $np}]")
+	else
+		spec+=("ports: [{name: dns, port: 53, protocol: UDP, targetPort: 5353}]")
+	fi
+	local status=""
+	[ "$kind" = lb ] && status=$'status:\n  loadBalancer:\n    ingress: [{ip: 203.0.113.53}]'
+	{ svc_yaml "$name" "$ip" "${spec[@]}"; [ -n "$status" ] && echo "$status"; "${sl[@]}" "$name" dns:5353:UDP pa1 pa2; } | dyn "$name"
 	svc_load || return 1
-	coproc UF { nsx pc "$TCLI" -u -S -n 100 -t 1000 -D 30000 198.18.3.1 53; }
-	local in=${UF[1]} outfd=${UF[0]} pid=$UF_PID
-	for r in 1 2 3; do
-		echo >&"$in"
-		read -r -t 3 line <&"$outfd" || line="no output"
-		p=$(field pod <<<"$line")
-		[ -z "$p" ] && { echo "request $r before the change: $line"; exec {in}>&-; wait "$pid"; return 1; }
-		[ -n "$pod1" ] && [ "$p" != "$pod1" ] && { echo "one flow answered by $pod1 then $p"; exec {in}>&-; wait "$pid"; return 1; }
-		pod1=$p
-	done
-	local live=pa1
-	[ "$pod1" = pa1 ] && live=pa2
-	{ svc_yaml udpflow 198.18.3.1 "ports: [{name: dns, port: 53, protocol: UDP, targetPort: 5353}]"
-	  slice_yaml udpflow dns:5353:UDP "$live"; } | dyn udpflow
-	if ! svc_load; then exec {in}>&-; wait "$pid"; return 1; fi
-	local after=""
-	for r in 1 2 3; do
-		echo >&"$in"
-		read -r -t 3 line <&"$outfd" || line="no output"
-		p=$(field pod <<<"$line")
-		after+=" ${p:-$(awk '{print $1}' <<<"$line")}"
-	done
-	exec {in}>&-
-	wait "$pid"
-	if [ "$after" != " $live $live $live" ]; then
-		echo "flow on $pod1; after $pod1 was removed and applied, answers:$after (want $live)"
+	target=$ip
+	[ -n "$np" ] && from=ext target=$NODE_IP port=$np
+	[ "$kind" = lb ] && target=203.0.113.53 port=53
+	uf_start "$from" "$target" "$port"
+	uf_sends 3
+	before=$UF_ALL
+	if [ "$before" != "pa1 pa1 pa1" ] && [ "$before" != "pa2 pa2 pa2" ]; then
+		uf_stop
+		echo "one flow before the change: $before (want one pod three times)"
 		return 1
 	fi
-	echo "flow on $pod1; $pod1 removed + apply: the same socket now reaches$after"
+	before=${before%% *}
+	live=pa1
+	[ "$before" = pa1 ] && live=pa2
+	{ svc_yaml "$name" "$ip" "${spec[@]}"; [ -n "$status" ] && echo "$status"; "${sl[@]}" "$name" dns:5353:UDP "$live"; } | dyn "$name"
+	if ! svc_load; then uf_stop; return 1; fi
+	uf_sends 3
+	uf_stop
+	dyn_rm "$name"
+	if [ "$UF_ALL" != "$live $live $live" ]; then
+		echo "flow on $before; after $before was removed and applied, the same socket got: $UF_ALL (want $live)"
+		return 1
+	fi
+	echo "flow on $before; $before removed + apply: the same socket now reaches $UF_ALL"
 }
-add "udp: a flow to a removed endpoint moves to a live one after apply" t_udp_flow
+add "udp: a ClusterIP flow to a removed endpoint moves to a live one after apply" "t_udp_flow 4 clusterip"
+add "udp: a NodePort flow to a removed endpoint moves to a live one after apply" "t_udp_flow 4 nodeport"
+add "udp: a LoadBalancer VIP flow to a removed endpoint moves to a live one after apply" "t_udp_flow 4 lb"
+add "ipv6: a UDP ClusterIP flow to a removed endpoint moves after apply" "t_udp_flow 6 clusterip"
+
+# A UDP flow to a deleted Service stops being answered right after apply.
+t_udp_svc_deleted() {
+	{ svc_yaml udpdel 198.18.3.8 "ports: [{name: dns, port: 53, protocol: UDP, targetPort: 5353}]"
+	  slice_yaml udpdel dns:5353:UDP pa1; } | dyn udpdel
+	svc_load || return 1
+	uf_start pc 198.18.3.8 53
+	uf_sends 2
+	if [ "$UF_ALL" != "pa1 pa1" ]; then uf_stop; echo "before: $UF_ALL (want pa1 pa1)"; return 1; fi
+	dyn_rm udpdel
+	if ! svc_load; then uf_stop; return 1; fi
+	uf_sends 2
+	uf_stop
+	if [[ $UF_ALL == *pa1* ]]; then
+		echo "Service deleted + apply: the flow is still answered: $UF_ALL (want no answer: the ClusterIP is unowned now)"
+		return 1
+	fi
+	echo "flow answered by pa1; Service deleted + apply: $UF_ALL"
+}
+add "udp: a flow to a deleted Service is not answered after apply" t_udp_svc_deleted
+
+# A UDP flow refused for lack of endpoints is answered once one appears.
+t_udp_first_endpoint() {
+	{ svc_yaml udpfirst 198.18.3.9 "ports: [{name: dns, port: 53, protocol: UDP, targetPort: 5353}]"
+	  slice_yaml udpfirst dns:5353:UDP; } | dyn udpfirst
+	svc_load || return 1
+	uf_start pc 198.18.3.9 53
+	uf_sends 1
+	local before=$UF_ALL
+	if [ "$before" != REFUSED ]; then uf_stop; echo "no endpoints: $before (want REFUSED)"; return 1; fi
+	{ svc_yaml udpfirst 198.18.3.9 "ports: [{name: dns, port: 53, protocol: UDP, targetPort: 5353}]"
+	  slice_yaml udpfirst dns:5353:UDP pa2; } | dyn udpfirst
+	if ! svc_load; then uf_stop; return 1; fi
+	uf_sends 2
+	uf_stop
+	dyn_rm udpfirst
+	[ "$UF_ALL" = "pa2 pa2" ] || { echo "refused, then endpoint pa2 + apply: $UF_ALL (want pa2 pa2)"; return 1; }
+	echo "refused while no endpoints; endpoint added + apply: the same socket reaches $UF_ALL"
+}
+add "udp: a flow refused for lack of endpoints is answered once one is added" t_udp_first_endpoint
+
+# A UDP flow that reached node-a's NodePort before the Service existed (the
+# node itself answered port unreachable, and conntrack recorded the flow as
+# local traffic) is answered by the Service once it is created. kube-proxy
+# clears such entries when a UDP Service gets its first endpoint.
+t_udp_nodeport_new() {
+	dyn_rm udpnew
+	svc_load || return 1
+	uf_start ext "$NODE_IP" 30152 "$EXT_IP"
+	uf_sends 1
+	local before=$UF_ALL
+	if [ "$before" != REFUSED ]; then uf_stop; echo "before the Service: $before (want REFUSED by the node)"; return 1; fi
+	{ svc_yaml udpnew 198.18.3.10 "type: NodePort" \
+		"ports: [{name: dns, port: 53, protocol: UDP, targetPort: 5353, nodePort: 30152}]"
+	  slice_yaml udpnew dns:5353:UDP pa3; } | dyn udpnew
+	if ! svc_load; then uf_stop; return 1; fi
+	uf_sends 2
+	uf_stop
+	dyn_rm udpnew
+	[ "$UF_ALL" = "pa3 pa3" ] || { echo "NodePort flow refused by the node, then Service + apply: the same socket got $UF_ALL (want pa3 pa3: a stale conntrack entry keeps the flow on the node)"; return 1; }
+	echo "refused by the node before the Service; Service + apply: the same socket reaches $UF_ALL"
+}
+add "udp: a NodePort flow that predates its Service is answered after apply" t_udp_nodeport_new
+XFAIL["udp: a NodePort flow that predates its Service is answered after apply"]="apply leaves the node-local UDP conntrack entry of a new NodePort: tests/traffic/repro/udp-nodeport-predates-service.sh"
+
 
 # ClientIP affinity to an endpoint that goes away: re-pinned to a live one.
 t_affinity_removed() {
@@ -229,10 +419,21 @@ t_affinity_removed() {
 		"ports: [{name: http, port: 80, protocol: TCP, targetPort: 8080}]"
 	  slice_yaml affrm http:8080:TCP pa1 pa2 pa3; } | dyn affrm
 	svc_load || return 1
-	out=$(nsx pc "$TCLI" -n 10 -t 1000 198.18.3.2 80)
+	out=$(nsx pc "$TCLI" -n 10 -t 1000 -F 3 198.18.3.2 80)
 	pinned=$(field pod <<<"$out" | setof)
 	if [ "$(wc -w <<<"$pinned")" -ne 1 ] || [ "$(grep -c '^OK' <<<"$out")" -ne 10 ]; then
 		echo "before: {$pinned} $(failures <<<"$out"), want 10 answers from one pod"
+		return 1
+	fi
+	# another endpoint added: the client stays where it is
+	{ svc_yaml affrm 198.18.3.2 "sessionAffinity: ClientIP" \
+		"ports: [{name: http, port: 80, protocol: TCP, targetPort: 8080}]"
+	  slice_yaml affrm http:8080:TCP pa1 pa2 pa3 pb1; } | dyn affrm
+	svc_load || return 1
+	out=$(nsx pc "$TCLI" -n 10 -t 1000 -F 3 198.18.3.2 80)
+	pods=$(field pod <<<"$out" | setof)
+	if [ "$pods" != "$pinned" ] || [ "$(grep -c '^OK' <<<"$out")" -ne 10 ]; then
+		echo "pinned to $pinned; pb1 added + apply: {$pods} $(failures <<<"$out") (want still $pinned)"
 		return 1
 	fi
 	live=$(xargs -n1 <<<"pa1 pa2 pa3" | grep -vx "$pinned" | xargs)
@@ -240,15 +441,16 @@ t_affinity_removed() {
 		"ports: [{name: http, port: 80, protocol: TCP, targetPort: 8080}]"
 	  slice_yaml affrm http:8080:TCP $live; } | dyn affrm
 	svc_load || return 1
-	out=$(nsx pc "$TCLI" -n 10 -t 1000 198.18.3.2 80)
+	out=$(nsx pc "$TCLI" -n 10 -t 1000 -F 3 198.18.3.2 80)
 	pods=$(field pod <<<"$out" | setof)
 	if [ "$(grep -c '^OK' <<<"$out")" -ne 10 ] || [ "$(wc -w <<<"$pods")" -ne 1 ] || is_in "$pinned" $pods; then
 		echo "pinned to $pinned, removed it: 10 connections -> {$pods} $(failures <<<"$out") (want one of $live)"
 		return 1
 	fi
-	echo "pinned to $pinned; $pinned removed + apply: re-pinned to $pods"
+	dyn_rm affrm
+	echo "pinned to $pinned, kept when pb1 was added; $pinned removed + apply: re-pinned to $pods"
 }
-add "affinity: the pinned endpoint removed -> re-pinned to a live one" t_affinity_removed
+add "affinity: kept when an endpoint is added; re-pinned when the pinned one is removed" t_affinity_removed
 
 # One Service through ClusterIP -> NodePort -> LoadBalancer -> ClusterIP.
 morph_yaml() { # TYPE
@@ -288,6 +490,44 @@ add "transition: ClusterIP" "t_morph ClusterIP"
 add "transition: ClusterIP -> NodePort" "t_morph NodePort"
 add "transition: NodePort -> LoadBalancer" "t_morph LoadBalancer"
 add "transition: LoadBalancer -> ClusterIP" "t_morph ClusterIP"
+
+# A Service port renumbered: the old port is refused, the new one answers.
+t_portchange() {
+	{ svc_yaml portchg 198.18.3.11 "ports: [{name: http, port: 80, protocol: TCP, targetPort: 8080}]"
+	  slice_yaml portchg http:8080:TCP pa1; } | dyn portchg
+	svc_load || return 1
+	expect_flow pc "${POD_IP[pc]}" 198.18.3.11 80 pa1 no >/dev/null || { echo "port 80 before the change does not answer"; return 1; }
+	{ svc_yaml portchg 198.18.3.11 "ports: [{name: http, port: 8000, protocol: TCP, targetPort: 8080}]"
+	  slice_yaml portchg http:8080:TCP pa1; } | dyn portchg
+	svc_load || return 1
+	local r
+	r=$(expect_flow pc "${POD_IP[pc]}" 198.18.3.11 8000 pa1 no) || { echo "new port 8000: $r"; return 1; }
+	r=$(expect_none -n 2 -t 1000 -m 100 pc "${POD_IP[pc]}" 198.18.3.11 80 REFUSED) || { echo "old port 80: $r"; return 1; }
+	dyn_rm portchg
+	echo "port 80 -> 8000 + apply: 8000 answers, 80 refused"
+}
+add "transition: a Service port renumbered (80 -> 8000)" t_portchange
+
+# sessionAffinity ClientIP -> None: the client is no longer pinned.
+t_affinity_off() {
+	local out pods a="sessionAffinity: ClientIP"
+	{ svc_yaml afftog 198.18.3.12 "$a" "ports: [{name: http, port: 80, protocol: TCP, targetPort: 8080}]"
+	  slice_yaml afftog http:8080:TCP pa1 pa2 pa3; } | dyn afftog
+	svc_load || return 1
+	out=$(nsx pc "$TCLI" -n 20 -t 1000 -F 3 198.18.3.12 80)
+	pods=$(field pod <<<"$out" | setof)
+	[ "$(wc -w <<<"$pods")" -eq 1 ] || { echo "with ClientIP: {$pods} $(failures <<<"$out") (want one pod)"; return 1; }
+	{ svc_yaml afftog 198.18.3.12 "sessionAffinity: None" "ports: [{name: http, port: 80, protocol: TCP, targetPort: 8080}]"
+	  slice_yaml afftog http:8080:TCP pa1 pa2 pa3; } | dyn afftog
+	svc_load || return 1
+	out=$(nsx pc "$TCLI" -n 30 -t 1000 -F 3 198.18.3.12 80)
+	local after
+	after=$(field pod <<<"$out" | setof)
+	dyn_rm afftog
+	[ "$after" = "pa1 pa2 pa3" ] || { echo "pinned to $pods; affinity None + apply: {$after} $(failures <<<"$out") (want all three)"; return 1; }
+	echo "pinned to $pods; sessionAffinity None + apply: 30 connections spread over {$after}"
+}
+add "transition: sessionAffinity ClientIP -> None" t_affinity_off
 
 t_externalname() { # STEP
 	if [ "$1" = 1 ]; then
@@ -396,3 +636,19 @@ t_continuity() {
 	echo "50 applies in $(((t1 - t0) / 1000000)) ms: $lo/$lt new connections, $uo/$ut UDP requests, $to/$tt probes of the established connection to pa1 answered"
 }
 add "continuity: 50 applies churn endpoints; zero failed connections; established TCP survives" t_continuity
+
+# ---- svcnft cleanup ------------------------------------------------------------------
+t_cleanup() {
+	local r
+	if [ "$LOADER" = apply ]; then
+		nsx node "$SVCNFT" cleanup >"$WORK/cleanup.out" 2>&1 || { echo "svcnft cleanup failed: $(tail -n1 "$WORK/cleanup.out")"; return 1; }
+	else
+		nsx node nft delete table ip svcnft && nsx node nft delete table ip6 svcnft
+	fi
+	r=$(nsx node nft list tables)
+	[ -z "$r" ] || { echo "tables left after cleanup: $r"; return 1; }
+	r=$(expect_none -n 2 pc "${POD_IP[pc]}" 198.18.2.1 80 NOANSWER) || { echo "ClusterIP after cleanup: $r"; return 1; }
+	r=$(expect_none -n 2 ext "$EXT_IP" "$NODE_IP" 30101 NOANSWER) || { echo "NodePort after cleanup: $r"; return 1; }
+	echo "no svcnft table left; ClusterIP and NodePort no longer answer"
+}
+add "cleanup: svcnft cleanup leaves no table; Services stop answering" t_cleanup

@@ -41,6 +41,12 @@ svc_load() {
 		echo "svcnft $LOADER failed (exit $rc)"
 		return 1
 	fi
+	# Checking the checks: TRAFFIC_AFTER_LOAD is a shell command run in the
+	# node after every load, to break the ruleset on purpose and see which
+	# cases notice (e.g. 'nft flush chain ip svcnft nat-postrouting').
+	if [ -n "${TRAFFIC_AFTER_LOAD:-}" ]; then
+		nsx node bash -c "$TRAFFIC_AFTER_LOAD" >>"$WORK/load.out" 2>&1
+	fi
 	return 0
 }
 
@@ -57,16 +63,19 @@ svc_yaml() {
 	[ -n "$ip" ] && printf '  clusterIP: %s\n' "$ip"
 	for l in "$@"; do printf '  %s\n' "$l"; done
 }
-# slice_yaml SVC PORTS ENDPOINT...: "---", then an IPv4 EndpointSlice for SVC.
+# slice_yaml [-6] SVC PORTS ENDPOINT...: "---", then an IPv4 (-6: IPv6)
+# EndpointSlice for SVC.
 # PORTS: "name:port:proto,..."; ENDPOINT: POD[:COND], COND one of ready
 # (default), terminating (serving, not ready), notready, gone (terminating,
 # not serving).
 slice_yaml() {
-	local svc=$1 ports=$2 ep pod cond p
+	local fam=4
+	[ "$1" = -6 ] && { fam=6; shift; }
+	local svc=$1 ports=$2 ep pod cond p addr
 	shift 2
 	printf -- '---\napiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\n'
-	printf 'metadata:\n  name: %s-x\n  namespace: tr\n  labels: {kubernetes.io/service-name: %s}\n' "$svc" "$svc"
-	printf 'addressType: IPv4\nports:\n'
+	printf 'metadata:\n  name: %s-x%s\n  namespace: tr\n  labels: {kubernetes.io/service-name: %s}\n' "$svc" "$fam" "$svc"
+	printf 'addressType: IPv%s\nports:\n' "$fam"
 	for p in ${ports//,/ }; do
 		IFS=: read -r pn pp pr <<<"$p"
 		printf -- '- {name: %s, port: %s, protocol: %s}\n' "$pn" "$pp" "$pr"
@@ -87,7 +96,9 @@ slice_yaml() {
 		esac
 		local node=node-a
 		[ "$pod" = pb1 ] && node=node-b
-		printf -- '- {addresses: ["%s"], conditions: %s, nodeName: %s}\n' "${POD_IP[$pod]}" "$cond" "$node"
+		addr=${POD_IP[$pod]}
+		[ $fam = 6 ] && addr=${POD_IP6[$pod]}
+		printf -- '- {addresses: ["%s"], conditions: %s, nodeName: %s}\n' "$addr" "$cond" "$node"
 	done
 }
 
@@ -121,7 +132,7 @@ expect_flow() {
 	shift $((OPTIND - 1))
 	local from=$1 client=$2 target=$3 port=$4 want masq=$6 out ok got srcs s addrs
 	want=$(xargs -n1 <<<"$5" | setof)
-	out=$(nsx "$from" "$TCLI" $udp -n "$n" -t 1000 -b "$client" "$target" "$port")
+	out=$(nsx "$from" "$TCLI" $udp -n "$n" -t 1000 -F 3 -b "$client" "$target" "$port")
 	ok=$(grep -c '^OK' <<<"$out")
 	got=$(field pod <<<"$out" | setof)
 	srcs=$(field src <<<"$out" | setof)

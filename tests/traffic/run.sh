@@ -17,6 +17,10 @@
 #                         affinity cleanup: the UDP-flow and affinity-removal
 #                         cases need apply)
 #   TRAFFIC_LOG=FILE      details of failed cases (default build/traffic/last-run.log)
+#   TRAFFIC_STRICT=1      count the expected failures (XFAIL in cases.sh, known
+#                         svcnft bugs) as failures
+#   TRAFFIC_AFTER_LOAD=CMD  run CMD in the node after every load (to break the
+#                         ruleset on purpose and see that the cases notice)
 #
 # Needs root and network namespaces; without them every case is skipped.
 # Touches nothing outside the namespaces it creates (svcnft-tr-PID-*).
@@ -32,7 +36,7 @@ TSRV=$BUILD/tsrv
 TCLI=$BUILD/tcli
 LOG=${TRAFFIC_LOG:-$BUILD/last-run.log}
 BG_PIDS=()
-passed=0 failed=0 skipped=0
+passed=0 failed=0 skipped=0 xfailed=() xpassed=()
 start_ns=$(date +%s%N)
 
 . "$HERE/topo.sh"
@@ -123,7 +127,17 @@ for c in "${CASES[@]}"; do
 	out=$(eval "$cmd" 2>&1)
 	rc=$?
 	detail=$(tail -n1 <<<"$out")
-	if [ $rc -eq 0 ]; then
+	known=${XFAIL[$name]:-}
+	if [ -n "$known" ] && [ "${TRAFFIC_STRICT:-0}" != 1 ]; then
+		if [ $rc -eq 0 ]; then
+			echo "XPASS $name: $detail (the known bug is fixed: remove its XFAIL entry in cases.sh)"
+			xpassed+=("$name")
+		else
+			echo "xfail $name: $detail -- KNOWN SVCNFT BUG: $known"
+			xfailed+=("$name")
+		fi
+		passed=$((passed + 1))
+	elif [ $rc -eq 0 ]; then
 		echo "ok   $name: $detail"
 		passed=$((passed + 1))
 	else
@@ -149,5 +163,10 @@ for c in "${CASES[@]}"; do
 	fi
 done
 [ "$failed" -gt 0 ] && echo "traffic: details of the failures in $LOG"
+if [ ${#xfailed[@]} -gt 0 ]; then
+	echo "traffic: WARNING: ${#xfailed[@]} case(s) failed as expected because of known svcnft bugs (counted as passed):"
+	printf 'traffic:   %s\n' "${xfailed[@]}"
+fi
+[ ${#xpassed[@]} -gt 0 ] && echo "traffic: ${#xpassed[@]} known-bug case(s) now pass: remove their XFAIL entries"
 echo "traffic: $(( ($(date +%s%N) - start_ns) / 1000000 )) ms, loader: svcnft $LOADER"
 finish

@@ -4,7 +4,7 @@
  * bounded by a timeout, every run by a count and a total duration.
  *
  *   tcli [-u] [-n COUNT] [-t TIMEOUT_MS] [-i INTERVAL_MS] [-D TOTAL_MS]
- *        [-b BINDADDR] [-x STOPFILE] [-P] [-S] [-q] HOST PORT
+ *        [-b BINDADDR] [-x STOPFILE] [-F MAXFAIL] [-P] [-S] [-q] HOST PORT
  *
  * Default: COUNT attempts, each on a new socket (a new connection, a new UDP
  * source port). One line per attempt:
@@ -22,6 +22,8 @@
  * -S  the attempts are triggered by lines on stdin instead of the interval
  *     (implies -P): a test script drives one flow step by step.
  * -x  stop as soon as STOPFILE exists (checked before every attempt).
+ * -F  stop after MAXFAIL failed attempts (a broken ruleset must not make a
+ *     run of timeouts take minutes).
  * -q  print only failed attempts, then one summary line:
  *     SUMMARY total=N ok=N refused=N timeout=N other=N pods=pa1:3,pa2:4 maxms=N
  *
@@ -48,10 +50,12 @@ static const char *const res_name[T__N] = {
 };
 
 static int udp, persistent, from_stdin, quiet;
-static long timeout_ms = 1000, interval_ms, total_ms = 60000, count = 1;
+static long timeout_ms = 1000, interval_ms, total_ms = 60000, count = 1, maxfail = -1;
 static const char *bind_addr, *stopfile;
 static struct sockaddr_storage dst, src;
 static socklen_t dst_len, src_len;
+
+static long tally[T__N], maxms;
 
 #define MAX_PODS 32
 static struct {
@@ -205,8 +209,6 @@ static enum res send_req(int fd, char *why, size_t wl)
 	return T_OK;
 }
 
-static long tally[T__N], maxms;
-
 static void report(enum res r, long ms, const char *line, const char *why)
 {
 	tally[r]++;
@@ -259,6 +261,9 @@ static int stop_now(long start)
 {
 	struct stat st;
 
+	if (maxfail >= 0 && tally[T_REFUSED] + tally[T_TIMEOUT] + tally[T_UNREACH] + tally[T_RESET] +
+				    tally[T_ERROR] >= maxfail)
+		return 1;
 	if (now_ms() - start >= total_ms)
 		return 1;
 	return stopfile && stat(stopfile, &st) == 0;
@@ -269,7 +274,7 @@ int main(int argc, char **argv)
 	long start = now_ms(), i;
 	int opt, fd = -1, broken = 0;
 
-	while ((opt = getopt(argc, argv, "un:t:i:D:b:x:PSq")) != -1) {
+	while ((opt = getopt(argc, argv, "un:t:i:D:b:x:F:PSq")) != -1) {
 		switch (opt) {
 		case 'u': udp = 1; break;
 		case 'n': count = atol(optarg); break;
@@ -278,6 +283,7 @@ int main(int argc, char **argv)
 		case 'D': total_ms = atol(optarg); break;
 		case 'b': bind_addr = optarg; break;
 		case 'x': stopfile = optarg; break;
+		case 'F': maxfail = atol(optarg); break;
 		case 'P': persistent = 1; break;
 		case 'S': from_stdin = persistent = 1; break;
 		case 'q': quiet = 1; break;
@@ -364,6 +370,6 @@ int main(int argc, char **argv)
 		       : 1;
 usage:
 	fprintf(stderr, "usage: tcli [-u] [-n COUNT] [-t TIMEOUT_MS] [-i INTERVAL_MS] [-D TOTAL_MS]\n"
-			"            [-b BINDADDR] [-x STOPFILE] [-P] [-S] [-q] HOST PORT\n");
+			"            [-b BINDADDR] [-x STOPFILE] [-F MAXFAIL] [-P] [-S] [-q] HOST PORT\n");
 	return 2;
 }
