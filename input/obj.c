@@ -422,7 +422,8 @@ void input_check_fields(struct input_obj *o, const struct input_node *m,
 		if (!key->quoted && key->len == 2 && !memcmp(key->s, "<<", 2))
 			continue;	/* a YAML merge */
 		for (f = known; *f && !found; f++)
-			found = strlen(*f) == key->len && !memcmp(*f, key->s, key->len);
+			found = key->len && (*f)[0] == key->s[0] && strlen(*f) == key->len &&
+				!memcmp(*f, key->s, key->len);
 		if (found)
 			continue;
 		/* only for the rare unknown key: the nearest known one */
