@@ -126,6 +126,10 @@ t_portdiff() {
 	echo "20/20 answered: {$pairs}"
 }
 add "endpoints: a named targetPort with a different number per slice" t_portdiff
+add "externalIP, eTP Local: outside -> local endpoint only, source kept" "expect_flow ext $EXT_IP 203.0.113.101 80 pa3 no"
+add "externalIP, eTP Local: pod -> any endpoint, source kept" "expect_flow pc ${POD_IP[pc]} 203.0.113.101 80 'pa3 pb1' no"
+add "lb: an ingress with ipMode Proxy is not a VIP" "expect_none -n 2 ext $EXT_IP 203.0.113.18 80 NOANSWER"
+add "lb: the ipMode VIP ingress of the same Service answers" "expect_flow ext $EXT_IP 203.0.113.19 80 pa3 yes"
 add "dual-stack: IPv4 ClusterIP" "expect_flow pc ${POD_IP[pc]} 198.18.2.20 80 pa3 no"
 add "dual-stack: IPv6 ClusterIP" "expect_flow pc ${POD_IP6[pc]} 2001:db8:18::2:20 80 pb1 no"
 
@@ -214,6 +218,8 @@ add "affinity: ClientIP pins 50 connections, spread again after timeoutSeconds 2
 add "affinity: NodePort from the external client" "t_affinity ext $EXT_IP $NODE_IP 30113"
 add "affinity: the same Service by ClusterIP from a pod" "t_affinity pc ${POD_IP[pc]} 198.18.2.12 80"
 add "affinity: UDP, 50 flows from one client" "t_affinity -u pc ${POD_IP[pc]} 198.18.2.13 53"
+add "affinity: from the node itself to a ClusterIP" "t_affinity node $NODE_CLIENT_IP 198.18.2.12 80"
+add "affinity: NodePort from a pod" "t_affinity pc ${POD_IP[pc]} $NODE_IP 30113"
 
 add "no endpoints (empty slice): TCP refused within 100 ms" "expect_none -n 5 -t 1000 -m 100 pc ${POD_IP[pc]} 198.18.2.8 80 REFUSED"
 add "no endpoints (empty slice): UDP refused within 100 ms" "expect_none -u -n 2 -t 1000 -m 100 pc ${POD_IP[pc]} 198.18.2.8 53 REFUSED"
@@ -232,6 +238,18 @@ add "unallocated ClusterIP from outside: dropped" "expect_none ext $EXT_IP 198.1
 add "ipv6: ClusterIP from a pod" "expect_flow -d 8080 pc ${POD_IP6[pc]} 2001:db8:18::1:1 80 'pa1 pa2' no"
 add "ipv6: NodePort from the external client" "expect_flow ext $EXT_IP6 $NODE_IP6 30201 'pa1 pa2' yes"
 add "ipv6: ClientIP affinity pins 50 connections" "t_affinity pc ${POD_IP6[pc]} 2001:db8:18::1:2 80"
+# a pinned IPv6 client keeps reaching one pod *and* its own port number
+t_aff6port() {
+	local out pairs
+	out=$(nsx pc "$TCLI" -n 30 -t 1000 -F 3 2001:db8:18::1:4 80)
+	[ "$(grep -c '^OK' <<<"$out")" -eq 30 ] || { echo "$(grep -c '^OK' <<<"$out")/30 answered: $(failures <<<"$out")"; return 1; }
+	pairs=$(grep '^OK' <<<"$out" | sed 's/.* pod=\([^ ]*\) .* dport=\([0-9]*\).*/\1:\2/' | setof)
+	case $pairs in
+	pa1:8080 | pa2:8081) echo "30/30 pinned to $pairs" ;;
+	*) echo "30 connections reached {$pairs}, want one of pa1:8080 / pa2:8081 throughout"; return 1 ;;
+	esac
+}
+add "ipv6: affinity with a per-slice named targetPort keeps pod and port" t_aff6port
 add "ipv6: undefined port refused" "expect_none -n 3 -t 1000 -m 100 pc ${POD_IP6[pc]} 2001:db8:18::1:1 81 REFUSED"
 add "ipv6: unallocated ClusterIP dropped" "expect_none pc ${POD_IP6[pc]} 2001:db8:18::9:9 80 TIMEOUT"
 
@@ -262,6 +280,23 @@ t_terminating() { # STEP
 add "terminating: ready pa1 + terminating pa2 + not-ready pa3 -> only pa1" "t_terminating 1"
 add "terminating: no ready left -> the serving terminating pa2, never not-ready" "t_terminating 2"
 add "terminating: only not-ready / non-serving left -> refused" "t_terminating 3"
+
+# externalTrafficPolicy Local, the local endpoint terminating, the remote one
+# ready: outside traffic goes to the local terminating one (kube-proxy's
+# local endpoints: ready local, else serving terminating local), while the
+# ClusterIP uses the ready remote one only.
+t_terminating_local() {
+	{ svc_yaml termloc 198.18.3.14 "type: NodePort" "externalTrafficPolicy: Local" \
+		"ports: [{name: http, port: 80, protocol: TCP, targetPort: 8080, nodePort: 30154}]"
+	  slice_yaml termloc http:8080:TCP pa1:terminating pb1; } | dyn termloc
+	svc_load || return 1
+	local r1 r2
+	r1=$(expect_flow ext "$EXT_IP" "$NODE_IP" 30154 pa1 no) || { echo "outside -> NodePort: $r1"; return 1; }
+	r2=$(expect_flow pc "${POD_IP[pc]}" 198.18.3.14 80 pb1 no) || { echo "pod -> ClusterIP: $r2"; return 1; }
+	dyn_rm termloc
+	echo "outside -> NodePort: local terminating pa1, source kept; pod -> ClusterIP: ready pb1 only"
+}
+add "terminating: eTP Local falls back to the local terminating endpoint" t_terminating_local
 
 # ---- UDP flows: one client socket, driven one datagram at a time ----------------
 # uf_start NS TARGET PORT [BIND]; uf_send sets UF_R to the answering pod or to
@@ -412,45 +447,44 @@ add "udp: a NodePort flow that predates its Service is answered after apply" t_u
 XFAIL["udp: a NodePort flow that predates its Service is answered after apply"]="apply leaves the node-local UDP conntrack entry of a new NodePort: tests/traffic/repro/udp-nodeport-predates-service.sh"
 
 
-# ClientIP affinity to an endpoint that goes away: re-pinned to a live one.
+# ClientIP affinity to an endpoint that goes away: re-pinned to a live one
+# (apply deletes the affinity entries that point to it). An endpoint added
+# meanwhile must not move the client. t_affinity_removed FAMILY(4|6)
 t_affinity_removed() {
-	local out pinned pods live
-	{ svc_yaml affrm 198.18.3.2 "sessionAffinity: ClientIP" \
-		"ports: [{name: http, port: 80, protocol: TCP, targetPort: 8080}]"
-	  slice_yaml affrm http:8080:TCP pa1 pa2 pa3; } | dyn affrm
+	local fam=$1 name=affrm$1 ip=198.18.3.2 out pinned pods live
+	local -a spec=("sessionAffinity: ClientIP" "ports: [{name: http, port: 80, protocol: TCP, targetPort: 8080}]")
+	local -a sl=(slice_yaml)
+	[ "$fam" = 6 ] && ip=2001:db8:18::3:2 sl=(slice_yaml -6) spec+=("ipFamilies: [IPv6]")
+	aff_probe() { # sets out, pods
+		out=$(nsx pc "$TCLI" -n 10 -t 1000 -F 3 "$ip" 80)
+		pods=$(field pod <<<"$out" | setof)
+		[ "$(grep -c '^OK' <<<"$out")" -eq 10 ]
+	}
+	{ svc_yaml "$name" "$ip" "${spec[@]}"; "${sl[@]}" "$name" http:8080:TCP pa1 pa2 pa3; } | dyn "$name"
 	svc_load || return 1
-	out=$(nsx pc "$TCLI" -n 10 -t 1000 -F 3 198.18.3.2 80)
-	pinned=$(field pod <<<"$out" | setof)
-	if [ "$(wc -w <<<"$pinned")" -ne 1 ] || [ "$(grep -c '^OK' <<<"$out")" -ne 10 ]; then
-		echo "before: {$pinned} $(failures <<<"$out"), want 10 answers from one pod"
+	if ! aff_probe || [ "$(wc -w <<<"$pods")" -ne 1 ]; then
+		echo "before: {$pods} $(failures <<<"$out"), want 10 answers from one pod"
 		return 1
 	fi
-	# another endpoint added: the client stays where it is
-	{ svc_yaml affrm 198.18.3.2 "sessionAffinity: ClientIP" \
-		"ports: [{name: http, port: 80, protocol: TCP, targetPort: 8080}]"
-	  slice_yaml affrm http:8080:TCP pa1 pa2 pa3 pb1; } | dyn affrm
+	pinned=$pods
+	{ svc_yaml "$name" "$ip" "${spec[@]}"; "${sl[@]}" "$name" http:8080:TCP pa1 pa2 pa3 pb1; } | dyn "$name"
 	svc_load || return 1
-	out=$(nsx pc "$TCLI" -n 10 -t 1000 -F 3 198.18.3.2 80)
-	pods=$(field pod <<<"$out" | setof)
-	if [ "$pods" != "$pinned" ] || [ "$(grep -c '^OK' <<<"$out")" -ne 10 ]; then
+	if ! aff_probe || [ "$pods" != "$pinned" ]; then
 		echo "pinned to $pinned; pb1 added + apply: {$pods} $(failures <<<"$out") (want still $pinned)"
 		return 1
 	fi
 	live=$(xargs -n1 <<<"pa1 pa2 pa3" | grep -vx "$pinned" | xargs)
-	{ svc_yaml affrm 198.18.3.2 "sessionAffinity: ClientIP" \
-		"ports: [{name: http, port: 80, protocol: TCP, targetPort: 8080}]"
-	  slice_yaml affrm http:8080:TCP $live; } | dyn affrm
+	{ svc_yaml "$name" "$ip" "${spec[@]}"; "${sl[@]}" "$name" http:8080:TCP $live; } | dyn "$name"
 	svc_load || return 1
-	out=$(nsx pc "$TCLI" -n 10 -t 1000 -F 3 198.18.3.2 80)
-	pods=$(field pod <<<"$out" | setof)
-	if [ "$(grep -c '^OK' <<<"$out")" -ne 10 ] || [ "$(wc -w <<<"$pods")" -ne 1 ] || is_in "$pinned" $pods; then
+	if ! aff_probe || [ "$(wc -w <<<"$pods")" -ne 1 ] || is_in "$pinned" $pods; then
 		echo "pinned to $pinned, removed it: 10 connections -> {$pods} $(failures <<<"$out") (want one of $live)"
 		return 1
 	fi
-	dyn_rm affrm
+	dyn_rm "$name"
 	echo "pinned to $pinned, kept when pb1 was added; $pinned removed + apply: re-pinned to $pods"
 }
-add "affinity: kept when an endpoint is added; re-pinned when the pinned one is removed" t_affinity_removed
+add "affinity: kept when an endpoint is added; re-pinned when the pinned one is removed" "t_affinity_removed 4"
+add "ipv6: affinity kept when an endpoint is added; re-pinned when the pinned one is removed" "t_affinity_removed 6"
 
 # One Service through ClusterIP -> NodePort -> LoadBalancer -> ClusterIP.
 morph_yaml() { # TYPE
