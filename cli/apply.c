@@ -27,9 +27,12 @@
 
 #define LOCK_DIR "/run/svcnft"
 
-/* Test hook for the kernel tier: the Service whose first rewritten chain
- * gets a message the kernel refuses. Never set in production. */
+/* Test hooks for the kernel tier, never set in production: the Service
+ * whose first rewritten chain gets a message the kernel refuses; a pause
+ * (ms) between reading the kernel and sending the batch, for another
+ * writer to change the ruleset in. */
 #define ENV_TEST_REFUSE "SVCNFT_TEST_REFUSE_SERVICE"
+#define ENV_TEST_PAUSE "SVCNFT_TEST_PAUSE_MS"
 
 enum { OPT_CHECK = 1000 };
 
@@ -214,6 +217,8 @@ static int reconcile(struct nlk_sock *s, const struct rs_ruleset *want, bool che
 		}
 		o.genid = have->genid;
 		o.corrupt_chain = test_refuse_chain(&d);
+		if (getenv(ENV_TEST_PAUSE))
+			usleep((useconds_t)atoi(getenv(ENV_TEST_PAUSE)) * 1000);
 		sn_buf_init(&why);
 		b = nlk_batch_build(&d, &o, &why);
 		if (!b) {
@@ -240,6 +245,8 @@ static int reconcile(struct nlk_sock *s, const struct rs_ruleset *want, bool che
 			fprintf(stderr, "svcnft: nothing was changed\n");
 			break;
 		case NLK_RESTART:
+			fprintf(stderr, "svcnft: the ruleset changed since it was read "
+				"(generation %u): reading it again\n", o.genid);
 			break;
 		case NLK_FAILED:
 			fprintf(stderr, "svcnft: %s\n", why.s ? why.s : "netlink failure");

@@ -437,7 +437,8 @@ EOF
 }
 
 # Two applies at once in one namespace: both succeed and the kernel holds
-# exactly one of the two desired states, never a mix.
+# exactly one of the two desired states, never a mix. Then a writer other
+# than svcnft changes the ruleset between apply's read and its batch.
 t_concurrent() {
 	local ns d1=$TMP/conc1 d2=$TMP/conc2 i p1 p2 r1 r2
 	mkdir -p "$d1" "$d2"
@@ -463,6 +464,20 @@ t_concurrent() {
 		cmp -s "$TMP/k.s" "$TMP/f1.s" || cmp -s "$TMP/k.s" "$TMP/f2.s" ||
 			{ fail "round $i: the kernel holds neither desired state"; return 1; }
 	done
+	# another writer (not svcnft, so not held by the lock) commits between
+	# apply's read and its batch: the kernel refuses the batch (the
+	# generation moved), apply reads again and converges
+	svcnft "$ns" apply "${ARGS[@]}" -f "$d2" >/dev/null 2>&1 || { fail "apply d2"; return 1; }
+	SVCNFT_TEST_PAUSE_MS=1500 svcnft "$ns" apply "${ARGS[@]}" -f "$d1" >"$TMP/o1" 2>&1 &
+	p1=$!
+	sleep 0.5
+	nsx "$ns" nft add table ip admin-meanwhile
+	wait $p1 || { fail "apply with a concurrent writer: $(tr '\n' '|' <"$TMP/o1")"; return 1; }
+	grep -q "changed since it was read" "$TMP/o1" ||
+		{ fail "the generation check did not fire: $(tr '\n' '|' <"$TMP/o1")"; return 1; }
+	nsx "$ns" nft delete table ip admin-meanwhile
+	sorted_listing "$ns" >"$TMP/k.s"
+	expect_same "$TMP/f1.s" "$TMP/k.s" "after the retried apply" || return 1
 	delns "$ns"
 }
 
