@@ -19,6 +19,7 @@
 
 #include <cmocka.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "input/input.h"
@@ -1005,6 +1006,29 @@ static void test_endpoints(void **state)
 	assert_int_equal(s->ports[0].port, 9090);
 }
 
+static void test_endpoints_skipped(void **state)
+{
+	struct fx *f = *state;
+	int r = load(f, "eps.yaml",
+		     "apiVersion: v1\n"
+		     "kind: Endpoints\n"
+		     "metadata:\n"
+		     "  name: hl\n"
+		     "  labels: {service.kubernetes.io/headless: \"\"}\n"
+		     "subsets: [{addresses: [{ip: 198.18.2.1}]}]\n"
+		     "---\n"
+		     "apiVersion: v1\n"
+		     "kind: Endpoints\n"
+		     "metadata: {name: empty}\n"
+		     "subsets: null\n");
+
+	assert_no_errors(f, r);
+	assert_int_equal(f->w->nslices, 0);
+	assert_int_equal(f->d.n, 1);
+	check(&f->d.recs[0], SN_NOTE, 1, 1, "Endpoints default/hl",
+	      "skipped: label service.kubernetes.io/headless (kube-proxy does not read it)");
+}
+
 static void test_endpoints_errors(void **state)
 {
 	struct fx *f = *state;
@@ -1406,6 +1430,40 @@ static void test_directory(void **state)
 	assert_string_equal(f->d.recs[0].msg, "cannot read: No such file or directory");
 }
 
+static void test_directory_links(void **state)
+{
+	struct fx *f = *state;
+	char dir[] = "/tmp/svcnft-test-input-XXXXXX", path[64], link[64];
+	const char *paths[] = { dir, "/dev/null" };
+	FILE *fp;
+	int r;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/a.yaml", dir);
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	fputs("apiVersion: v1\nkind: Node\nmetadata: {name: node-1}\n", fp);
+	fclose(fp);
+	/* a link back to the directory itself must not loop */
+	snprintf(link, sizeof(link), "%s/loop", dir);
+	assert_int_equal(symlink(".", link), 0);
+
+	r = input_load(paths, 2, f->w, &f->d);
+	unlink(link);
+	unlink(path);
+	rmdir(dir);
+
+	assert_int_equal(r, 1);
+	assert_int_equal(f->w->nnodes, 1);
+	assert_int_equal(f->d.n, 2);
+	assert_int_equal(f->d.recs[0].sev, SN_WARNING);
+	assert_string_equal(f->d.recs[0].msg, "skipped: a link back to an enclosing directory");
+	assert_string_equal(f->d.recs[1].loc.file, "/dev/null");
+	assert_string_equal(f->d.recs[1].msg,
+			    "is neither a file nor a directory (allowed: manifest files and "
+			    "directories of them)");
+}
+
 static void test_stdin(void **state)
 {
 	struct fx *f = *state;
@@ -1770,6 +1828,7 @@ int main(void)
 		T(test_slice_errors),
 		T(test_slice_skipped),
 		T(test_endpoints),
+		T(test_endpoints_skipped),
 		T(test_endpoints_errors),
 		T(test_node),
 		T(test_multi_document),
@@ -1783,6 +1842,7 @@ int main(void)
 		T(test_json_strings),
 		T(test_duplicates),
 		T(test_directory),
+		T(test_directory_links),
 		T(test_stdin),
 		T(test_yaml_typing),
 		T(test_aliases),
