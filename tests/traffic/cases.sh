@@ -98,6 +98,37 @@ add "hairpin: pa1 -> eTP Local NodePort (itself masqueraded, pb1 not)" t_hairpin
 add "nodeport: answers on the pod gateway address 198.19.1.1" "expect_flow pc ${POD_IP[pc]} $NODE_GW 30101 'pa1 pb1' yes"
 add "nodeport: not on 127.0.0.1" "expect_none -n 2 -t 400 node 127.0.0.1 127.0.0.1 30101 REFUSED"
 
+# --nodeport-addresses 192.0.2.0/28: NodePorts answer on 192.0.2.1 only, not
+# on node-a's other addresses; then back to the default.
+t_nodeport_addresses() {
+	local saved=("${SVC_ARGS[@]}") r1 r2 r3
+	SVC_ARGS+=(--nodeport-addresses 192.0.2.0/28)
+	if ! svc_load; then SVC_ARGS=("${saved[@]}"); return 1; fi
+	r1=$(expect_flow ext "$EXT_IP" "$NODE_IP" 30101 "pa1 pb1" yes) || r1="FAIL $r1"
+	r2=$(expect_none -n 2 ext "$EXT_IP" "$NODE_CLIENT_IP" 30101 NOANSWER) || r2="FAIL $r2"
+	r3=$(expect_none -n 2 pc "${POD_IP[pc]}" "$NODE_GW" 30101 NOANSWER) || r3="FAIL $r3"
+	SVC_ARGS=("${saved[@]}")
+	svc_load || return 1
+	[[ $r1 == FAIL* ]] && { echo "on 192.0.2.1 (inside): ${r1#FAIL }"; return 1; }
+	[[ $r2 == FAIL* ]] && { echo "on 192.0.2.101 (outside the CIDR): ${r2#FAIL }"; return 1; }
+	[[ $r3 == FAIL* ]] && { echo "on 198.19.1.1 (outside the CIDR): ${r3#FAIL }"; return 1; }
+	echo "answers on 192.0.2.1; not on 192.0.2.101 nor 198.19.1.1"
+}
+add "nodeport: --nodeport-addresses narrows the addresses" t_nodeport_addresses
+
+# --masquerade-all: pod -> ClusterIP is masqueraded too; then back.
+t_masquerade_all() {
+	local saved=("${SVC_ARGS[@]}") r
+	SVC_ARGS+=(--masquerade-all)
+	if ! svc_load; then SVC_ARGS=("${saved[@]}"); return 1; fi
+	r=$(expect_flow pc "${POD_IP[pc]}" 198.18.1.1 80 "pa1 pb1" yes) || r="FAIL $r"
+	SVC_ARGS=("${saved[@]}")
+	svc_load || return 1
+	[[ $r == FAIL* ]] && { echo "pod -> ClusterIP with --masquerade-all: ${r#FAIL }"; return 1; }
+	echo "pod -> ClusterIP with --masquerade-all: $r"
+}
+add "masq: --masquerade-all masquerades pod -> ClusterIP" t_masquerade_all
+
 # pa1 is listed in two slices: it counts once.
 t_dup() {
 	local out n=300 c1 c2
@@ -675,7 +706,7 @@ add "continuity: 50 applies churn endpoints; zero failed connections; establishe
 t_cleanup() {
 	local r
 	if [ "$LOADER" = apply ]; then
-		nsx node "$SVCNFT" cleanup >"$WORK/cleanup.out" 2>&1 || { echo "svcnft cleanup failed: $(tail -n1 "$WORK/cleanup.out")"; return 1; }
+		timeout 60 ip netns exec "$TR_PFX-node" "$SVCNFT" cleanup >"$WORK/cleanup.out" 2>&1 || { echo "svcnft cleanup failed: $(tail -n1 "$WORK/cleanup.out")"; return 1; }
 	else
 		nsx node nft delete table ip svcnft && nsx node nft delete table ip6 svcnft
 	fi

@@ -21,10 +21,12 @@ svc_load() {
 		files+=(-f "$WORK/dyn")
 	fi
 	if [ "$LOADER" = apply ]; then
-		nsx node "$SVCNFT" apply "${SVC_ARGS[@]}" "${files[@]}" >"$WORK/load.out" 2>&1
+		# bounded: a hung netlink exchange must not hang the tier
+		timeout 60 ip netns exec "$TR_PFX-node" "$SVCNFT" apply "${SVC_ARGS[@]}" "${files[@]}" \
+			>"$WORK/load.out" 2>&1
 		rc=$?
 	else
-		"$SVCNFT" compile "${SVC_ARGS[@]}" "${files[@]}" >"$WORK/load.nft" 2>"$WORK/load.out"
+		timeout 60 "$SVCNFT" compile "${SVC_ARGS[@]}" "${files[@]}" >"$WORK/load.nft" 2>"$WORK/load.out"
 		rc=$?
 		if [ $rc -eq 0 ]; then
 			# one transaction: the old tables go and the new ones come at once
@@ -32,7 +34,7 @@ svc_load() {
 				printf 'table ip svcnft {}\ndelete table ip svcnft\n'
 				printf 'table ip6 svcnft {}\ndelete table ip6 svcnft\n'
 				cat "$WORK/load.nft"
-			} | nsx node nft -f - >>"$WORK/load.out" 2>&1
+			} | timeout 60 ip netns exec "$TR_PFX-node" nft -f - >>"$WORK/load.out" 2>&1
 			rc=$?
 		fi
 	fi
