@@ -3,21 +3,21 @@
  * netlink/ct.c: after an apply, nothing stays pinned to an endpoint that
  * is gone (design notes §2).
  *
- * UDP has no connection to close: a flow DNATed to an endpoint keeps its
- * conntrack entry, and so its endpoint, for as long as the client keeps
- * sending. So, as kube-proxy does, the conntrack entries whose original
- * destination is a frontend (clusterIP, LB or external IP and port; for
- * NodePorts any address with that port) and whose reply source is an
- * endpoint that frontend no longer leads to are deleted. The same goes
- * for the elements of the session-affinity map.
+ * UDP has no connection to close: a flow keeps its conntrack entry, and so
+ * where it goes, for as long as the client keeps sending. So, as kube-proxy
+ * does, for every UDP frontend (clusterIP, LB or external IP and port; for
+ * NodePorts any address with that port) whose endpoints changed in this
+ * apply, the conntrack entries to it whose reply source is not one of its
+ * endpoints now are deleted: flows DNATed to a removed endpoint, and flows
+ * that reached the node itself (or were refused) before the frontend had
+ * endpoints. The same goes for the elements of the session-affinity maps.
  *
- * "Leads to" is read off the rulesets, not off Services (this layer knows
- * none): a frontend is the key of an element of a verdict map keyed by
- * address . protocol . port (or protocol . port for NodePorts); its
- * endpoints are the "dnat to" targets of the chains reachable from the
- * element's chain through jumps and gotos. The endpoints a frontend had
- * before the apply (the ruleset read from the kernel) minus the ones it
- * has now (the desired ruleset) are the stale ones.
+ * A frontend's endpoints are read off the rulesets, not off Services (this
+ * layer knows none): a frontend is the key of an element of a verdict map
+ * keyed by address . protocol . port (or protocol . port for NodePorts);
+ * its endpoints are the "dnat to" targets of the chains reachable from the
+ * element's chain through jumps and gotos, in the ruleset read from the
+ * kernel before the apply and in the desired one.
  *
  * Conntrack goes through libnetfilter_conntrack, the library netfilter
  * maintains for exactly this, never through the conntrack binary.
@@ -132,112 +132,164 @@ static void frontend_targets(const struct rs_table *t, enum fe_kind k, const str
 	}
 }
 
-/* One stale pair: flows to frontend (addr or any, proto, port) answered by
- * endpoint target. */
-struct stale {
-	uint8_t family;
-	bool any_addr;
+/* A UDP frontend whose endpoints changed in this apply, with the ones it
+ * has now: flows to it answered by anything else are stale. */
+struct frontend {
+	bool any_addr;		/* a NodePort: any local address */
 	uint8_t addr[16];
-	uint8_t proto;
 	uint16_t port;
-	struct target ep;
+	struct targets now;
 };
 
-struct stales {
-	struct stale *v;
+struct frontends {
+	struct frontend *v;
 	size_t n, cap;
-	/* open addressing over (frontend port, endpoint addr, endpoint port),
-	 * so each conntrack entry costs one probe sequence */
+	/* open addressing over (any_addr, addr, port): one probe sequence
+	 * per frontend added and per conntrack entry looked at */
 	size_t *ht;
 	size_t ht_size;
 };
 
-static uint64_t stale_hash(uint8_t family, uint16_t port, const struct target *ep)
+static uint64_t fe_hash(bool any, const uint8_t *addr, uint16_t port)
 {
-	uint8_t k[1 + 2 + 16 + 2];
+	uint8_t k[1 + 16 + 2] = { 0 };
 
-	k[0] = family;
-	memcpy(k + 1, &port, 2);
-	memcpy(k + 3, ep->addr, 16);
-	memcpy(k + 19, &ep->port, 2);
+	k[0] = any;
+	if (!any)
+		memcpy(k + 1, addr, 16);
+	memcpy(k + 17, &port, 2);
 	return sn_hash64(k, sizeof(k), SN_HASH_SEED);
 }
 
-static void stales_index(struct stales *st)
+static struct frontend *fe_find(const struct frontends *fs, bool any, const uint8_t *addr,
+				uint16_t port)
 {
-	st->ht_size = 16;
-	while (st->ht_size < st->n * 2)
-		st->ht_size *= 2;
-	st->ht = sn_malloc(st->ht_size * sizeof(*st->ht));
-	for (size_t i = 0; i < st->ht_size; i++)
-		st->ht[i] = SIZE_MAX;
-	for (size_t i = 0; i < st->n; i++) {
-		size_t h = stale_hash(st->v[i].family, st->v[i].port, &st->v[i].ep) & (st->ht_size - 1);
+	if (!fs->ht_size)
+		return NULL;
+	for (size_t h = fe_hash(any, addr, port) & (fs->ht_size - 1); fs->ht[h] != SIZE_MAX;
+	     h = (h + 1) & (fs->ht_size - 1)) {
+		struct frontend *f = &fs->v[fs->ht[h]];
 
-		while (st->ht[h] != SIZE_MAX)
-			h = (h + 1) & (st->ht_size - 1);
-		st->ht[h] = i;
+		if (f->any_addr == any && f->port == port && (any || !memcmp(f->addr, addr, 16)))
+			return f;
+	}
+	return NULL;
+}
+
+static void fe_rehash(struct frontends *fs, size_t size)
+{
+	free(fs->ht);
+	fs->ht_size = size;
+	fs->ht = sn_malloc(size * sizeof(*fs->ht));
+	for (size_t i = 0; i < size; i++)
+		fs->ht[i] = SIZE_MAX;
+	for (size_t i = 0; i < fs->n; i++) {
+		size_t h = fe_hash(fs->v[i].any_addr, fs->v[i].addr, fs->v[i].port) & (size - 1);
+
+		while (fs->ht[h] != SIZE_MAX)
+			h = (h + 1) & (size - 1);
+		fs->ht[h] = i;
 	}
 }
 
-static void collect_stale(const struct rs_table *ht, const struct rs_table *wt,
-			  struct stales *out, size_t *ntargets)
+/* Add a frontend (once): returns it, or NULL if it was there already. */
+static struct frontend *fe_add(struct frontends *fs, bool any, const uint8_t *addr, uint16_t port)
 {
-	const struct rs_chain *seen[NLK_REACH_DEPTH];
+	struct frontend *f;
 
-	for (size_t i = 0; i < ht->nsets; i++) {
-		const struct rs_set *s = ht->sets[i];
+	if (fe_find(fs, any, addr, port))
+		return NULL;
+	sn_grow(&fs->v, &fs->cap, fs->n + 1, sizeof(*fs->v));
+	f = &fs->v[fs->n++];
+	memset(f, 0, sizeof(*f));
+	f->any_addr = any;
+	if (!any)
+		memcpy(f->addr, addr, 16);
+	f->port = port;
+	if (fs->n * 2 > fs->ht_size)
+		fe_rehash(fs, fs->ht_size ? fs->ht_size * 2 : 64);
+	else
+		fe_rehash(fs, fs->ht_size);
+	return f;
+}
+
+static void frontends_free(struct frontends *fs)
+{
+	for (size_t i = 0; i < fs->n; i++)
+		free(fs->v[i].now.v);
+	free(fs->v);
+	free(fs->ht);
+}
+
+static bool targets_same(const struct targets *a, const struct targets *b)
+{
+	if (a->n != b->n)
+		return false;
+	for (size_t i = 0; i < a->n; i++)
+		if (!targets_has(b, &a->v[i]))
+			return false;
+	return true;
+}
+
+/*
+ * Every UDP frontend of either ruleset (table t1 and its twin t2) whose
+ * endpoints differ between before and after: one that lost an endpoint
+ * (its flows to that endpoint must move), one that is new or got its
+ * first endpoint (flows that reached the node before it existed, or were
+ * refused, are stuck on an entry without DNAT), one that is gone.
+ * kube-proxy clears the same: UDP entries to a Service port whose reply
+ * source is not one of its endpoints.
+ */
+static void collect_frontends(const struct rs_table *before, const struct rs_table *after,
+			      const struct rs_table *scan, struct frontends *out,
+			      struct frontends *seen)
+{
+	for (size_t i = 0; scan && i < scan->nsets; i++) {
+		const struct rs_set *s = scan->sets[i];
 		enum fe_kind k = frontend_map(s);
 
 		if (k == FE_NONE)
 			continue;
 		for (size_t j = 0; j < s->n; j++) {
 			const struct rs_elem *e = &s->elems[j];
-			uint8_t proto = (uint8_t)e->key[k == FE_ADDR ? 1 : 0].num;
-			struct targets before = { 0 }, after = { 0 };
+			bool any = k == FE_NODEPORT;
+			uint8_t proto = (uint8_t)e->key[any ? 0 : 1].num;
+			uint16_t port = e->key[any ? 1 : 2].num;
+			const uint8_t *addr = e->key[0].addr.a;
+			struct targets old = { 0 }, now = { 0 };
+			struct frontend *f;
 
-			if (proto != IPPROTO_UDP ||
-			    (e->verdict.code != RS_V_JUMP && e->verdict.code != RS_V_GOTO))
+			if (proto != IPPROTO_UDP || !fe_add(seen, any, addr, port))
 				continue;
-			reach(ht, e->verdict.chain, &before, seen, 0);
-			if (before.n)
-				frontend_targets(wt, k, e, &after);
-			for (size_t b = 0; b < before.n; b++) {
-				struct stale *x;
-
-				if (targets_has(&after, &before.v[b]))
-					continue;
-				sn_grow(&out->v, &out->cap, out->n + 1, sizeof(*out->v));
-				x = &out->v[out->n++];
-				memset(x, 0, sizeof(*x));
-				x->family = ht->family == RS_IP6 ? AF_INET6 : AF_INET;
-				x->any_addr = k == FE_NODEPORT;
-				if (k == FE_ADDR)
-					memcpy(x->addr, e->key[0].addr.a, 16);
-				x->proto = proto;
-				x->port = e->key[k == FE_ADDR ? 2 : 1].num;
-				x->ep = before.v[b];
-				(*ntargets)++;
+			if (before)
+				frontend_targets(before, k, e, &old);
+			if (after)
+				frontend_targets(after, k, e, &now);
+			if (!targets_same(&old, &now) && (f = fe_add(out, any, addr, port)) != NULL) {
+				f->now = now;
+				now.v = NULL;
 			}
-			free(before.v);
-			free(after.v);
+			free(old.v);
+			free(now.v);
 		}
 	}
 }
 
 struct ct_walk {
-	struct stales *st;
+	struct frontends *fs;
 	uint8_t family;
 	struct nf_conntrack **del;
 	size_t ndel, cap;
 };
 
-static bool ct_matches(const struct ct_walk *w, const struct nf_conntrack *ct)
+/* A UDP entry to a changed frontend answered by something that is not one
+ * of its endpoints now (a removed pod, or the node itself). */
+static bool ct_stale(const struct ct_walk *w, const struct nf_conntrack *ct)
 {
 	struct target ep = { 0 };
 	uint8_t dst[16] = { 0 };
+	const struct frontend *f;
 	uint16_t dport;
-	size_t h;
 
 	if (nfct_get_attr_u8(ct, ATTR_ORIG_L4PROTO) != IPPROTO_UDP)
 		return false;
@@ -258,33 +310,28 @@ static bool ct_matches(const struct ct_walk *w, const struct nf_conntrack *ct)
 	}
 	dport = ntohs(nfct_get_attr_u16(ct, ATTR_ORIG_PORT_DST));
 	ep.port = ntohs(nfct_get_attr_u16(ct, ATTR_REPL_PORT_SRC));
-	h = stale_hash(w->family, dport, &ep) & (w->st->ht_size - 1);
-	for (; w->st->ht[h] != SIZE_MAX; h = (h + 1) & (w->st->ht_size - 1)) {
-		const struct stale *x = &w->st->v[w->st->ht[h]];
-
-		if (x->family == w->family && x->port == dport && x->ep.port == ep.port &&
-		    !memcmp(x->ep.addr, ep.addr, 16) && (x->any_addr || !memcmp(x->addr, dst, 16)))
-			return true;
-	}
-	return false;
+	f = fe_find(w->fs, false, dst, dport);
+	if (!f)
+		f = fe_find(w->fs, true, NULL, dport);
+	return f && !targets_has(&f->now, &ep);
 }
 
 static int ct_cb(enum nf_conntrack_msg_type type, struct nf_conntrack *ct, void *data)
 {
 	struct ct_walk *w = data;
 
-	if (ct_matches(w, ct)) {
+	if (ct_stale(w, ct)) {
 		sn_grow(&w->del, &w->cap, w->ndel + 1, sizeof(*w->del));
 		w->del[w->ndel++] = nfct_clone(ct);
 	}
 	return NFCT_CB_CONTINUE;
 }
 
-/* conntrack -L -p udp, then conntrack -D for each stale entry */
-static int ct_delete(struct stales *st, uint8_t family, size_t *deleted, struct sn_buf *why)
+/* conntrack -L -f FAMILY, then conntrack -D for each stale UDP entry */
+static int ct_delete(struct frontends *fs, uint8_t family, size_t *deleted, struct sn_buf *why)
 {
 	struct nfct_handle *h = nfct_open(CONNTRACK, 0);
-	struct ct_walk w = { .st = st, .family = family };
+	struct ct_walk w = { .fs = fs, .family = family };
 	uint32_t fam = family;
 	int ret = 0;
 
@@ -316,6 +363,23 @@ static int ct_delete(struct stales *st, uint8_t family, size_t *deleted, struct 
 	return ret;
 }
 
+static int ct_clean_family(const struct rs_table *ht, const struct rs_table *wt,
+			   struct nlk_ct_stats *st, struct sn_buf *why)
+{
+	struct frontends changed = { 0 }, seen = { 0 };
+	enum rs_family f = ht ? ht->family : wt->family;
+	int ret = 0;
+
+	collect_frontends(ht, wt, ht, &changed, &seen);
+	collect_frontends(ht, wt, wt, &changed, &seen);
+	st->frontends += changed.n;
+	if (changed.n)
+		ret = ct_delete(&changed, f == RS_IP6 ? AF_INET6 : AF_INET, &st->ct_deleted, why);
+	frontends_free(&changed);
+	frontends_free(&seen);
+	return ret;
+}
+
 int nlk_ct_cleanup(const struct rs_ruleset *have, const struct rs_ruleset *want,
 		   struct nlk_ct_stats *st, struct sn_buf *why)
 {
@@ -324,17 +388,16 @@ int nlk_ct_cleanup(const struct rs_ruleset *have, const struct rs_ruleset *want,
 	for (size_t i = 0; have && i < have->n; i++) {
 		const struct rs_table *ht = have->tables[i];
 		const struct rs_table *wt = want ? rs_ruleset_find_table(want, ht->family, ht->name) : NULL;
-		struct stales stale = { 0 };
 
-		collect_stale(ht, wt, &stale, &st->stale_targets);
-		if (stale.n) {
-			stales_index(&stale);
-			if (ct_delete(&stale, ht->family == RS_IP6 ? AF_INET6 : AF_INET,
-				      &st->ct_deleted, why) < 0)
-				ret = -1;
-		}
-		free(stale.v);
-		free(stale.ht);
+		if (ct_clean_family(ht, wt, st, why) < 0)
+			ret = -1;
+	}
+	for (size_t i = 0; want && i < want->n; i++) {
+		const struct rs_table *wt = want->tables[i];
+
+		if ((!have || !rs_ruleset_find_table(have, wt->family, wt->name)) &&
+		    ct_clean_family(NULL, wt, st, why) < 0)
+			ret = -1;
 	}
 	return ret;
 }

@@ -166,14 +166,14 @@ enum nlk_send_status nlk_batch_send(struct nlk_sock *s, struct nlk_batch *b,
 /* ---- after an apply (ct.c) ---- */
 
 struct nlk_ct_stats {
-	size_t stale_targets;	/* UDP endpoints gone from some frontend */
+	size_t frontends;	/* UDP frontends whose endpoints changed */
 	size_t ct_deleted;	/* conntrack entries deleted */
 	size_t aff_deleted;	/* affinity elements deleted */
 };
 
-/* Delete the UDP conntrack entries whose reply source is an endpoint that
- * `have` (the ruleset before the apply) sends a frontend to and `want` no
- * longer does, and whose original destination is that frontend. */
+/* For each UDP frontend whose endpoints differ between `have` (the ruleset
+ * before the apply) and `want`, delete the conntrack entries to it whose
+ * reply source is not one of its endpoints in `want`. */
 int nlk_ct_cleanup(const struct rs_ruleset *have, const struct rs_ruleset *want,
 		   struct nlk_ct_stats *st, struct sn_buf *why);
 /* Delete the elements of want's runtime affinity maps whose endpoint is not

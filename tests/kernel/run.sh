@@ -554,7 +554,8 @@ t_invalid() {
 }
 
 # A UDP flow DNATed to an endpoint: removing the endpoint deletes its
-# conntrack entry (and only that one).
+# conntrack entry (and only that one). A flow the node answered itself
+# before its port became a NodePort is deleted when the NodePort appears.
 t_conntrack() {
 	local node pod dir=$TMP/ct out
 	command -v conntrack >/dev/null || { info="conntrack(8) missing to observe"; return 0; }
@@ -590,6 +591,18 @@ t_conntrack() {
 	grep -q "src=198.19.1.54 " "$TMP/ct.txt" || { fail "the entry of the remaining endpoint is gone"; return 1; }
 	grep -q "^cleared: [1-9]" <<<"$out" || { fail "apply did not report the cleanup: $out"; return 1; }
 	info=$(grep "^cleared" <<<"$out")
+	# a flow to a port of the node that becomes a NodePort: its entry (the
+	# node answered it, no DNAT) would keep it off the Service
+	nsx "$node" bash -c "echo q >/dev/udp/192.0.2.1/30053" 2>/dev/null
+	nsx "$node" conntrack -L -p udp --dport 30053 2>/dev/null | grep -q "dport=30053" ||
+		{ fail "no conntrack entry for the future NodePort"; return 1; }
+	sed -i 's/^  clusterIP: 198.18.0.53/  type: NodePort\n  clusterIP: 198.18.0.53/; s/targetPort: 53}/targetPort: 53, nodePort: 30053}/' \
+		"$dir/dns.yaml"
+	out=$(svcnft "$node" apply "${ARGS[@]}" -f "$dir" 2>&1) || { fail "NodePort apply: $out"; return 1; }
+	nsx "$node" conntrack -L -p udp --dport 30053 2>/dev/null | grep -q "dport=30053" &&
+		{ fail "the entry of the flow that predates the NodePort is still there"; return 1; }
+	grep -q "src=198.19.1.54 " <(nsx "$node" conntrack -L -p udp 2>/dev/null) ||
+		{ fail "the entry of the unchanged ClusterIP flow is gone"; return 1; }
 	delns "$node"
 	delns "$pod"
 }
