@@ -202,6 +202,15 @@ int input_want_str(struct input_obj *o, const struct input_node *n, const char *
 	n = input_deref(n);
 	if (input_is_null(n))
 		return INPUT_ABSENT;
+	if (n->kind == INPUT_SCALAR && n->type != INPUT_STR && !n->quoted) {
+		char got[INPUT_QUOTE_MAX + 32], q[INPUT_QUOTE_MAX];
+
+		/* YAML read a bare 80, no, on or 1.0 as a number or a boolean */
+		input_obj_err(o, n, key, "expected a string, got %s (write %s in quotes for a string)",
+			      input_describe(got, sizeof(got), n),
+			      input_quote(q, sizeof(q), n->s, n->len));
+		return INPUT_BAD;
+	}
 	if (n->kind != INPUT_SCALAR || n->type != INPUT_STR) {
 		wrong_type(o, n, key, "a string");
 		return INPUT_BAD;

@@ -1506,7 +1506,7 @@ static void test_yaml_typing(void **state)
 	       "\"82\" is not a valid port name (a quoted number is a name to Kubernetes; write 82 "
 	       "without quotes for a port number)");
 	expect(f, "spec.ports[3].name", SN_ERROR, 9, 12, "Service default/web",
-	       "expected a string, got the boolean true");
+	       "expected a string, got the boolean true (write \"yes\" in quotes for a string)");
 
 	/* the same without the two mistakes */
 	sn_diag_free(&f->d);
