@@ -3,7 +3,6 @@
  * input/tree.c: the generic document tree: arena, lookups, scalar typing
  * and safe quoting for messages.
  */
-#include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -422,6 +421,11 @@ int input_node_int(const struct input_node *n, int64_t *v)
 	if (!n || n->kind != INPUT_SCALAR)
 		return -1;
 	if (n->type == INPUT_INT) {
+		if (n->len >= NUM_MAX) {
+			/* a JSON integer of 80 digits: out of any range */
+			*v = n->s[0] == '-' ? INT64_MIN : INT64_MAX;
+			return 0;
+		}
 		if (!strip_underscores(buf, n->s, n->len))
 			return -1;
 		return parse_go_int(buf, v, &ovf) ? 0 : -1;
@@ -429,7 +433,6 @@ int input_node_int(const struct input_node *n, int64_t *v)
 	if (n->type != INPUT_FLOAT || !strip_underscores(buf, n->s, n->len))
 		return -1;
 	/* 80.0 or 8e1: Kubernetes' YAML-to-JSON step writes these as 80. */
-	errno = 0;
 	f = strtod(buf, NULL);
 	if (!isfinite(f) || f != floor(f) || f >= 9.2e18 || f <= -9.2e18)
 		return -1;
