@@ -135,6 +135,7 @@ static void read_masquerade(struct input_obj *o, const struct input_node *root,
 	unsigned i;
 	size_t mark;
 	int64_t bit;
+	char num[INPUT_NUM_TEXT_MAX];
 	bool all;
 
 	for (i = 0; i < SN_ARRAY_SIZE(sections); i++) {
@@ -148,8 +149,8 @@ static void read_masquerade(struct input_obj *o, const struct input_node *root,
 		if (input_get_int(o, sec, "masqueradeBit", &bit, &n) == INPUT_SET) {
 			if (bit < 0 || bit > MASQ_BIT_MAX) {
 				input_obj_err(o, n, "masqueradeBit",
-					      "%.*s is out of range (allowed: 0-%d)",
-					      n->len > 32 ? 32 : (int)n->len, n->s, MASQ_BIT_MAX);
+					      "%s is out of range (allowed: 0-%d)",
+					      input_num_text(num, sizeof(num), n), MASQ_BIT_MAX);
 			} else {
 				cfg->masquerade_bit = (unsigned)bit;
 				cfg->has_masquerade_bit = true;

@@ -538,8 +538,10 @@ int input_get_port(struct input_obj *o, const struct input_node *m, const char *
 		return INPUT_ABSENT;
 	}
 	if (v < 1 || v > 65535) {
-		input_obj_err(o, n, key, "%.*s is not a port (allowed: 1-65535)",
-			      n->len > 32 ? 32 : (int)n->len, n->s);
+		char num[INPUT_NUM_TEXT_MAX];
+
+		input_obj_err(o, n, key, "%s is not a port (allowed: 1-65535)",
+			      input_num_text(num, sizeof(num), n));
 		return INPUT_BAD;
 	}
 	*port = (uint16_t)v;

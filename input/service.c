@@ -208,9 +208,11 @@ static void read_target_port(struct input_obj *o, const struct input_node *item,
 		if (v == 0)
 			return;
 		if (v < 1 || v > 65535) {
+			char num[INPUT_NUM_TEXT_MAX];
+
 			input_obj_err(o, n, "targetPort",
-				      "%.*s is not a port (allowed: 1-65535, or a port name)",
-				      n->len > 32 ? 32 : (int)n->len, n->s);
+				      "%s is not a port (allowed: 1-65535, or a port name)",
+				      input_num_text(num, sizeof(num), n));
 			return;
 		}
 		p->target_port = (uint16_t)v;
@@ -616,6 +618,7 @@ static void read_affinity(struct input_obj *o, const struct input_node *spec,
 			  struct svc_service *s)
 {
 	const struct input_node *cfg, *cip, *n;
+	char num[INPUT_NUM_TEXT_MAX];
 	int aff = 0;
 	int64_t t;
 	size_t mark;
@@ -640,8 +643,8 @@ static void read_affinity(struct input_obj *o, const struct input_node *spec,
 		if (input_get_int(o, cip, "timeoutSeconds", &t, &n) == INPUT_SET) {
 			if (t < 1 || t > AFFINITY_TIMEOUT_MAX)
 				input_obj_err(o, n, "timeoutSeconds",
-					      "%.*s is out of range (allowed: 1-%u seconds)",
-					      n->len > 32 ? 32 : (int)n->len, n->s,
+					      "%s is out of range (allowed: 1-%u seconds)",
+					      input_num_text(num, sizeof(num), n),
 					      AFFINITY_TIMEOUT_MAX);
 			else
 				s->affinity_timeout = (uint32_t)t;

@@ -499,6 +499,16 @@ const char *input_quote(char *buf, size_t size, const char *s, size_t len)
 	return buf;
 }
 
+const char *input_num_text(char *buf, size_t size, const struct input_node *n)
+{
+	/* 32: more digits than any 64-bit number, and no 10 MB line */
+	if (n->len > 32)
+		snprintf(buf, size, "%.29s...", n->s);
+	else
+		snprintf(buf, size, "%.*s", (int)n->len, n->s);
+	return buf;
+}
+
 const char *input_describe(char *buf, size_t size, const struct input_node *n)
 {
 	char q[INPUT_QUOTE_MAX];

@@ -111,6 +111,9 @@ bool input_node_bool(const struct input_node *n);
  * message. Returns buf. */
 #define INPUT_QUOTE_MAX 300
 const char *input_quote(char *buf, size_t size, const char *s, size_t len);
+/* A number's text as written, cut to 32 characters ("123...") for messages. */
+#define INPUT_NUM_TEXT_MAX 40
+const char *input_num_text(char *buf, size_t size, const struct input_node *n);
 /* "a map", "a list", "the string \"80\"", "the integer 80", "null"... */
 const char *input_describe(char *buf, size_t size, const struct input_node *n);
 
