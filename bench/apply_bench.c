@@ -463,7 +463,11 @@ int main(int argc, char **argv)
 	row("2. no-op apply (nft: full reload)", median(s2, runs), median(n2, runs));
 	row("3. one endpoint (nft: full reload)", median(s3, runs), median(n3, runs));
 	row("3. one endpoint (nft: minimal)", median(s3, runs), median(m3, runs));
-	printf("(median of %d runs)\n", runs);
+	printf("(median of %d runs; every run, svcnft/nft ms:", runs);
+	for (int r = 0; r < runs; r++)
+		printf(" [%.0f/%.0f %.0f/%.0f %.0f/%.0f %.0f]", s1[r].ms, n1[r].ms, s2[r].ms, n2[r].ms,
+		       s3[r].ms, n3[r].ms, m3[r].ms);
+	printf(")\n");
 	printf("\nsvcnft's own lines (last run):\n  1. %s\n  2. %s\n  3. %s\n", line[0], line[1], line[2]);
 	printf("ratio = svcnft time / nft time (below 1: svcnft is faster). svcnft's time covers\n"
 	       "reading and compiling the manifests, reading the kernel's tables and the batch;\n"
