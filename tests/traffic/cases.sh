@@ -475,7 +475,8 @@ t_udp_nodeport_new() {
 	echo "refused by the node before the Service; Service + apply: the same socket reaches $UF_ALL"
 }
 add "udp: a NodePort flow that predates its Service is answered after apply" t_udp_nodeport_new
-XFAIL["udp: a NodePort flow that predates its Service is answered after apply"]="apply leaves the node-local UDP conntrack entry of a new NodePort: tests/traffic/repro/udp-nodeport-predates-service.sh"
+# (found by this case, reproduced in repro/udp-nodeport-predates-service.sh,
+# fixed by 4c828f2 "ct: clear UDP entries of every frontend ...")
 
 
 # ClientIP affinity to an endpoint that goes away: re-pinned to a live one

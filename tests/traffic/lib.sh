@@ -186,8 +186,10 @@ expect_none() {
 		esac
 	done
 	shift $((OPTIND - 1))
-	local from=$1 client=$2 target=$3 port=$4 what=$5 out cnt worst
+	local from=$1 client=$2 target=$3 port=$4 what=$5 out cnt worst b0 b1
+	b0=$(router_bounced)
 	out=$(nsx "$from" "$TCLI" $udp -n "$n" -t "$t" -i 20 -b "$client" "$target" "$port")
+	b1=$(router_bounced)
 	worst=$(sed -n 's/^[A-Z]* ms=\([0-9]*\).*/\1/p' <<<"$out" | sort -n | tail -n1)
 	if grep -q '^OK' <<<"$out"; then
 		echo "$(grep -c '^OK' <<<"$out")/$n answered by {$(field pod <<<"$out" | setof)}, want $what"
@@ -203,6 +205,11 @@ expect_none() {
 			echo "$what, but the slowest took $worst ms (want < $maxms ms)"
 			return 1
 		fi
+	fi
+	# a drop must happen on node-a: nothing may have come back to the router
+	if [ "$what" = TIMEOUT ] && [ "$b1" != "$b0" ]; then
+		echo "not dropped by node-a: $((b1 - b0)) packet(s) came back to the router untranslated"
+		return 1
 	fi
 	echo "$n/$n not answered: $(failures <<<"$out") (slowest $worst ms)"
 }

@@ -166,6 +166,30 @@ topo_up() {
 		nsx rtr ip -6 route add "$p" via "$NODE_IP6"
 	done
 	nsx rtr ip -6 route add 2001:db8:19:2::/64 via "$NODEB_IP6"
+	# Service and VIP traffic that node-a sends back (it handled nothing:
+	# no rule matched) would loop between node-a and the router until its
+	# TTL ran out, which looks like a drop. The router answers it with host
+	# unreachable instead, so a missing drop rule shows as UNREACH, not as
+	# the TIMEOUT of a real drop.
+	# (and without the per-peer ICMP rate limit, which would turn the
+	# answers into timeouts after a burst of 6)
+	nsx rtr sysctl -qw net.ipv4.icmp_ratelimit=0 net.ipv6.icmp.ratelimit=0
+	nsx rtr ip rule add iif ra to 198.18.0.0/16 unreachable
+	nsx rtr ip rule add iif ra to 203.0.113.0/24 unreachable
+	nsx rtr ip -6 rule add iif ra to 2001:db8:18::/64 unreachable
+	nsx rtr ip -6 rule add iif ra to 2001:db8:113::/64 unreachable
+	# and counts them: a case that expects node-a to drop a packet checks
+	# that none came back (router_bounced)
+	nsx rtr nft -f - <<-'EOF' || return 1
+	table inet probe {
+		counter bounced { }
+		chain pre {
+			type filter hook prerouting priority 0; policy accept;
+			iifname "ra" ip daddr { 198.18.0.0/16, 203.0.113.0/24 } counter name "bounced"
+			iifname "ra" ip6 daddr { 2001:db8:18::/64, 2001:db8:113::/64 } counter name "bounced"
+		}
+	}
+	EOF
 
 	for p in $TR_PODS_A; do
 		_tr_pod node "v$p" "$p" "$NODE_GW" || return 1
@@ -188,6 +212,12 @@ topo_up() {
 		[ -e "$work/ready.$p" ] || { echo "topo: server in $p did not start"; return 1; }
 	done
 	return 0
+}
+
+# router_bounced: how many Service/VIP packets node-a has sent back to the
+# router so far (packets it neither translated nor dropped)
+router_bounced() {
+	nsx rtr nft list counter inet probe bounced | sed -n 's/.*packets \([0-9]*\).*/\1/p'
 }
 
 # topo_check TCLI: every path the tests rely on carries a plain connection

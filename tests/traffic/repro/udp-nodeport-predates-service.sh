@@ -1,5 +1,6 @@
 #!/bin/bash
-# Reproduction (svcnft bug, found by the traffic tier): a UDP flow that hit a
+# Reproduction (svcnft bug found by the traffic tier; fixed by commit 4c828f2,
+# kept as a stand-alone regression check): a UDP flow that hit a
 # node's port before a NodePort Service claimed it stays on the node after
 # `svcnft apply` creates the Service.
 #
@@ -13,7 +14,8 @@
 # to a Service port whose reply source is not a serving endpoint); svcnft
 # apply only deletes entries whose reply source is a removed endpoint.
 #
-# Expected: "after apply: pod" (exit 0). Seen: "after apply: REFUSED" (exit 1).
+# Expected: "after apply: pod" (exit 0). Seen before the fix: "after apply:
+# REFUSED" (exit 1).
 #
 # Needs root. Uses only namespaces named svcnft-repro-PID-*, removed on exit.
 set -u
