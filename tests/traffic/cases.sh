@@ -641,11 +641,43 @@ cont_yaml() { # ENDPOINT...
 	printf '  - {name: dns, port: 53, protocol: UDP, targetPort: 5353}\n'
 	slice_yaml cont http:8080:TCP,dns:5353:UDP "$@"
 }
-t_continuity() {
-	local stop=$WORK/cont.stop k eps t0 t1 bad=0 s_loop s_tcp s_udp
+# One step of the churn. endpoints: the Service's endpoints change (pa1
+# always ready). features: the same, and on a node that holds nothing else,
+# other Services come and go so that the common rules are rewritten: the
+# first affinity Service, the first source range, the first NodePort, and
+# the whole IPv6 table appear and disappear.
+churn_step() { # MODE K
+	local mode=$1 k=$2
+	local -a sets=("pa1 pa2" "pa1 pa2 pa3" "pa1 pb1" "pa1" "pa1 pa3 pb1" "pa1:ready pa2:terminating"
+		"pa1 pa2 pa3 pb1" "pa1 pa3:notready")
+	cont_yaml ${sets[k % ${#sets[@]}]} | dyn cont
+	[ "$mode" = features ] || return 0
+	local p="ports: [{name: http, port: 80, protocol: TCP, targetPort: 8080}]"
+	if [ $((k % 2)) = 1 ]; then
+		{ svc_yaml feat-aff 198.18.3.20 "sessionAffinity: ClientIP" "$p"; slice_yaml feat-aff http:8080:TCP pa3; } | dyn feat-aff
+	else dyn_rm feat-aff; fi
+	if [ $((k % 3)) = 1 ]; then
+		{ svc_yaml feat-lb 198.18.3.21 "type: LoadBalancer" "loadBalancerSourceRanges: [198.51.100.0/28]" \
+			"ports: [{name: http, port: 80, protocol: TCP, targetPort: 8080, nodePort: 30160}]"
+		  printf 'status:\n  loadBalancer:\n    ingress: [{ip: 203.0.113.40}]\n'
+		  slice_yaml feat-lb http:8080:TCP pa3; } | dyn feat-lb
+	else dyn_rm feat-lb; fi
+	if [ $((k % 4)) = 2 ]; then
+		{ svc_yaml feat-np 198.18.3.22 "type: NodePort" \
+			"ports: [{name: http, port: 80, protocol: TCP, targetPort: 8080, nodePort: 30161}]"
+		  slice_yaml feat-np http:8080:TCP pa3; } | dyn feat-np
+	else dyn_rm feat-np; fi
+	if [ $((k % 5)) = 1 ] || [ $((k % 5)) = 2 ]; then
+		{ svc_yaml feat-v6 2001:db8:18::3:20 "ipFamilies: [IPv6]" "$p"; slice_yaml -6 feat-v6 http:8080:TCP pa3; } | dyn feat-v6
+	else dyn_rm feat-v6; fi
+}
+
+t_continuity() { # MODE
+	local mode=$1 stop=$WORK/cont.stop k t0 t1 bad=0 s_loop s_tcp s_udp
 	rm -f "$stop"
+	[ "$mode" = features ] && SVC_NO_BASE=1
 	cont_yaml pa1 | dyn cont
-	svc_load || return 1
+	if ! svc_load; then SVC_NO_BASE=0; return 1; fi
 	nsx pc "$TCLI" -P -q -i 20 -n 100000 -t 1000 -D 120000 -x "$stop" 198.18.4.1 80 >"$WORK/cont.tcp" 2>&1 &
 	local p_tcp=$!
 	BG_PIDS+=("$p_tcp")
@@ -657,11 +689,8 @@ t_continuity() {
 	local p_udp=$!
 	BG_PIDS+=("$p_udp")
 	t0=$(date +%s%N)
-	local -a sets=("pa1 pa2" "pa1 pa2 pa3" "pa1 pb1" "pa1" "pa1 pa3 pb1" "pa1:ready pa2:terminating"
-		"pa1 pa2 pa3 pb1" "pa1 pa3:notready")
 	for ((k = 0; k < 50; k++)); do
-		eps=${sets[k % ${#sets[@]}]}
-		cont_yaml $eps | dyn cont
+		churn_step "$mode" "$k"
 		if ! svc_load >"$WORK/cont.apply" 2>&1; then
 			echo "apply $k failed: $(tail -n1 "$WORK/cont.apply")"
 			bad=1
@@ -681,6 +710,9 @@ t_continuity() {
 	echo "  udp loop:   ${s_udp:-no summary}"
 	grep -v '^SUMMARY' "$WORK/cont.loop" "$WORK/cont.tcp" "$WORK/cont.udp" | head -n 5 | sed 's/^/  /'
 	dyn_rm cont
+	dyn_rm feat-aff; dyn_rm feat-lb; dyn_rm feat-np; dyn_rm feat-v6
+	SVC_NO_BASE=0
+	svc_load >/dev/null || { echo "reloading base/ after the churn failed"; return 1; }
 	[ $bad -eq 0 ] || return 1
 	local lt lo tt to ut uo
 	lt=$(sed -n 's/.*total=\([0-9]*\).*/\1/p' <<<"$s_loop") lo=$(sed -n 's/.* ok=\([0-9]*\).*/\1/p' <<<"$s_loop")
@@ -701,7 +733,8 @@ t_continuity() {
 	fi
 	echo "50 applies in $(((t1 - t0) / 1000000)) ms: $lo/$lt new connections, $uo/$ut UDP requests, $to/$tt probes of the established connection to pa1 answered"
 }
-add "continuity: 50 applies churn endpoints; zero failed connections; established TCP survives" t_continuity
+add "continuity: 50 applies churn endpoints; zero failed connections; established TCP survives" "t_continuity endpoints"
+add "continuity: 50 applies also add/remove affinity, source ranges, NodePorts, the IPv6 table; nothing fails" "t_continuity features"
 
 # ---- svcnft cleanup ------------------------------------------------------------------
 t_cleanup() {

@@ -16,7 +16,9 @@ NODE_ADDRS6="$NODE_IP6"
 # svc_load: make the node's ruleset match base/ plus the case manifests in
 # $WORK/dyn, through `svcnft apply` (or compile | nft -f with LOADER=nft).
 svc_load() {
-	local files=(-f "$HERE/cases/base") rc
+	local files=() rc
+	# SVC_NO_BASE=1: only the case's own manifests (a node with few features)
+	[ "${SVC_NO_BASE:-0}" = 1 ] || files+=(-f "$HERE/cases/base")
 	if compgen -G "$WORK/dyn/*.yaml" >/dev/null; then
 		files+=(-f "$WORK/dyn")
 	fi
