@@ -645,7 +645,7 @@ cont_yaml() { # ENDPOINT...
 # always ready). features: the same, and on a node that holds nothing else,
 # other Services come and go so that the common rules are rewritten: the
 # first affinity Service, the first source range, the first NodePort, and
-# the whole IPv6 table appear and disappear.
+# an IPv6 Service appear and disappear.
 churn_step() { # MODE K
 	local mode=$1 k=$2
 	local -a sets=("pa1 pa2" "pa1 pa2 pa3" "pa1 pb1" "pa1" "pa1 pa3 pb1" "pa1:ready pa2:terminating"
@@ -734,7 +734,7 @@ t_continuity() { # MODE
 	echo "50 applies in $(((t1 - t0) / 1000000)) ms: $lo/$lt new connections, $uo/$ut UDP requests, $to/$tt probes of the established connection to pa1 answered"
 }
 add "continuity: 50 applies churn endpoints; zero failed connections; established TCP survives" "t_continuity endpoints"
-add "continuity: 50 applies also add/remove affinity, source ranges, NodePorts, the IPv6 table; nothing fails" "t_continuity features"
+add "continuity: 50 applies also add/remove affinity, source ranges, NodePorts, IPv6 Services; nothing fails" "t_continuity features"
 
 # ---- svcnft cleanup ------------------------------------------------------------------
 t_cleanup() {
