@@ -380,7 +380,7 @@ enum input_scalar_type input_yaml_resolve(const char *s, size_t len)
 	int64_t v;
 	bool ovf;
 
-	/* Every special word is at most 6 bytes ("+.inf" 5, "false" 5):
+	/* Every special word is at most 5 bytes ("+.inf", "false"):
 	 * longer text only needs the number checks below. */
 	if (len == 0 || (len <= 4 && is_one_of(s, len, yaml_null)))
 		return INPUT_NULL;
