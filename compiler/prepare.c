@@ -64,18 +64,28 @@ static int slice_cmp(const void *a, const void *b)
 	return r;
 }
 
+static void svc_report(struct sn_diag *d, enum sn_severity sev, const struct svc_service *s,
+		       const struct sn_loc *loc, const char *field, const char *fmt, va_list ap)
+	SN_PRINTF(6, 0);
+static void svc_report(struct sn_diag *d, enum sn_severity sev, const struct svc_service *s,
+		       const struct sn_loc *loc, const char *field, const char *fmt, va_list ap)
+{
+	char *obj = comp_svc_object(s);
+
+	sn_diag_vadd(d, sev, loc ? loc : &s->loc, obj, field, fmt, ap);
+	free(obj);
+}
+
 static void svc_error(struct sn_diag *d, const struct svc_service *s, const struct sn_loc *loc,
 		      const char *field, const char *fmt, ...) SN_PRINTF(5, 6);
 static void svc_error(struct sn_diag *d, const struct svc_service *s, const struct sn_loc *loc,
 		      const char *field, const char *fmt, ...)
 {
-	char *obj = comp_svc_object(s);
 	va_list ap;
 
 	va_start(ap, fmt);
-	sn_diag_vadd(d, SN_ERROR, loc ? loc : &s->loc, obj, field, fmt, ap);
+	svc_report(d, SN_ERROR, s, loc, field, fmt, ap);
 	va_end(ap);
-	free(obj);
 }
 
 static void svc_note(struct sn_diag *d, const struct svc_service *s, const struct sn_loc *loc,
@@ -83,13 +93,11 @@ static void svc_note(struct sn_diag *d, const struct svc_service *s, const struc
 static void svc_note(struct sn_diag *d, const struct svc_service *s, const struct sn_loc *loc,
 		     const char *field, const char *fmt, ...)
 {
-	char *obj = comp_svc_object(s);
 	va_list ap;
 
 	va_start(ap, fmt);
-	sn_diag_vadd(d, SN_NOTE, loc ? loc : &s->loc, obj, field, fmt, ap);
+	svc_report(d, SN_NOTE, s, loc, field, fmt, ap);
 	va_end(ap);
-	free(obj);
 }
 
 /* ---- a small open-addressing table of claimed values ---- */
