@@ -560,7 +560,8 @@ int comp_prepare(struct svc_world *w, const struct comp_opts *o, struct sn_diag 
 			struct svc_port *p = &s->ports[j];
 			char *what, *field;
 
-			if (p->node_port)
+			/* allocateLoadBalancerNodePorts: false keeps only given ones */
+			if (p->node_port || (s->type == SVC_LOAD_BALANCER && s->no_lb_node_ports))
 				continue;
 			what = sn_asprintf("%s/%s/%u", p->name, sn_proto_name(p->proto), p->port);
 			field = sn_asprintf("spec.ports[%u].nodePort", j);

@@ -732,14 +732,16 @@ void input_read_service(struct svc_world *w, struct input_obj *o, const struct i
 	}
 
 	read_ports(o, spec, &s, !s.headless && s.type != SVC_EXTERNAL_NAME);
-	/* Checked, not yet kept: the model has no field for it (a
-	 * LoadBalancer without node ports, as MetalLB and BGP setups use). */
-	if (input_get_bool(o, spec, "allocateLoadBalancerNodePorts", &alloc_np) == INPUT_SET &&
-	    s.type != SVC_LOAD_BALANCER)
-		input_obj_err(o, input_map_get(spec, "allocateLoadBalancerNodePorts"),
-			      "allocateLoadBalancerNodePorts",
-			      "may only be set when spec.type is LoadBalancer (it is %s)",
-			      svc_type_names[s.type]);
+	/* A LoadBalancer without node ports, as MetalLB and BGP setups use. */
+	if (input_get_bool(o, spec, "allocateLoadBalancerNodePorts", &alloc_np) == INPUT_SET) {
+		if (s.type != SVC_LOAD_BALANCER)
+			input_obj_err(o, input_map_get(spec, "allocateLoadBalancerNodePorts"),
+				      "allocateLoadBalancerNodePorts",
+				      "may only be set when spec.type is LoadBalancer (it is %s)",
+				      svc_type_names[s.type]);
+		else
+			s.no_lb_node_ports = !alloc_np;
+	}
 	read_ip_list(o, spec, "externalIPs", &s.external_ips, &s.nexternal_ips);
 	read_affinity(o, spec, &s);
 	if (input_get_enum(o, spec, "externalTrafficPolicy", "a traffic policy", etp_policies, &v,

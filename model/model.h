@@ -67,6 +67,7 @@ struct svc_service {
 	unsigned nlb_ingress;
 	struct sn_addr *source_ranges;	/* spec.loadBalancerSourceRanges (prefixes) */
 	unsigned nsource_ranges;
+	bool no_lb_node_ports;	/* spec.allocateLoadBalancerNodePorts: false (nodePorts given are kept) */
 	uint16_t health_check_node_port;	/* spec.healthCheckNodePort; 0 = none */
 	bool health_check_node_port_allocated;
 
