@@ -13,7 +13,7 @@
 #
 # Addresses: 198.18.0.0/15, 192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24,
 # 2001:db8::/32 only. Nothing outside the namespaces it creates is touched
-# (the lock files of those namespaces under /run/svcnft excepted).
+# (but the lock files svcnft makes for them under /run/svcnft, removed with them).
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 HERE=$top/tests/kernel
@@ -33,7 +33,7 @@ ARGS=(--node-name node-a --cluster-cidr 198.19.0.0/16 --service-cidr 198.18.0.0/
 cleanup() {
 	local p ns
 	for p in "${BG_PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	for ns in "${NSLIST[@]}"; do ip netns del "$ns" 2>/dev/null; done
+	for ns in "${NSLIST[@]}"; do rmlock "$ns"; ip netns del "$ns" 2>/dev/null; done
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -88,8 +88,15 @@ newns() {
 	printf -v "$1" '%s' "$_name"
 }
 
+# the lock file svcnft made for a namespace goes with it
+rmlock() {
+	local ino
+	ino=$(stat -L -c %i "/run/netns/$1" 2>/dev/null) && rm -f "/run/svcnft/netns-$ino.lock"
+}
+
 delns() {
 	local _n keep=()
+	rmlock "$1"
 	ip netns del "$1" 2>/dev/null
 	for _n in "${NSLIST[@]}"; do [ "$_n" = "$1" ] || keep+=("$_n"); done
 	NSLIST=("${keep[@]}")
@@ -637,7 +644,7 @@ for t in "${TESTS[@]}"; do
 		failed=$((failed + 1))
 		echo "FAIL $t: $why"
 	fi
-	for ns in "${NSLIST[@]}"; do ip netns del "$ns" 2>/dev/null; done
+	for ns in "${NSLIST[@]}"; do rmlock "$ns"; ip netns del "$ns" 2>/dev/null; done
 	NSLIST=()
 done
 finish
