@@ -446,8 +446,10 @@ int comp_prepare(struct svc_world *w, const struct comp_opts *o, struct sn_diag 
 
 	/* Everything below walks in namespace/name order: results never depend on
 	 * the order of the files or of the objects in them. */
-	qsort(w->svcs, w->nsvcs, sizeof(w->svcs[0]), svc_cmp);
-	qsort(w->slices, w->nslices, sizeof(w->slices[0]), slice_cmp);
+	if (w->nsvcs)
+		qsort(w->svcs, w->nsvcs, sizeof(w->svcs[0]), svc_cmp);
+	if (w->nslices)	/* qsort(NULL, 0, ...) is undefined */
+		qsort(w->slices, w->nslices, sizeof(w->slices[0]), slice_cmp);
 
 	bad = sn_calloc(w->nsvcs + 1, sizeof(*bad));
 	claims_init(&ips, w->nsvcs * 2);
