@@ -7,8 +7,8 @@ affinity) with one EndpointSlice of E ready endpoints each.
 
 Addresses: Services 198.18.0.0/15 (given, not allocated), pods 198.19.0.0/16
 wrapping. Deterministic: the same arguments give the same files.
-Options --change-endpoint writes the same cluster with one endpoint of the
-first Service replaced (the one-endpoint-change case)."""
+--change-endpoint I writes the same cluster with the first endpoint of
+Service I replaced (the one-endpoint-change case)."""
 import argparse
 import os
 
@@ -17,7 +17,8 @@ p.add_argument("--services", type=int, default=10000)
 p.add_argument("--endpoints", type=int, default=10)
 p.add_argument("--out", required=True)
 p.add_argument("--per-file", type=int, default=1000, help="Services per file")
-p.add_argument("--change-endpoint", action="store_true")
+p.add_argument("--change-endpoint", type=int, default=-1, metavar="I",
+               help="replace the first endpoint of Service I")
 a = p.parse_args()
 
 os.makedirs(a.out, exist_ok=True)
@@ -51,7 +52,7 @@ for f in range((a.services + a.per_file - 1) // a.per_file):
         for k in range(a.endpoints):
             n = (ep_counter % 65000) + 1
             ep_counter += 1
-            if a.change_endpoint and i == 0 and k == 0:
+            if i == a.change_endpoint and k == 0:
                 addr = "198.19.255.254"
             else:
                 addr = "198.19.%d.%d" % (n >> 8 & 255, n & 255)

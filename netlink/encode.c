@@ -449,6 +449,34 @@ static int enc_stmt_mark_clear(struct enc *c, const struct rs_stmt *s)
 	return enc_mark_write(c, s->num, false);
 }
 
+/* The end of every DNAT: an optional immediate port in NFT_REG_2 and the nat
+ * expression reading the address from NFT_REG_1. Without an immediate port
+ * the port register is sreg2_default (0: none). */
+static int enc_dnat_tail(struct enc *c, uint16_t port, uint32_t sreg2_default)
+{
+	struct nlk_x *x;
+
+	if (port) {
+		uint16_t be = htons(port);
+
+		x = nlk_xs_add(c->xs, NLK_X_IMM);
+		x->dreg = 4;
+		x->dlen = 2;
+		memcpy(x->data, &be, 2);
+	}
+	x = nlk_xs_add(c->xs, NLK_X_NAT);
+	x->key = NFT_NAT_DNAT;
+	x->size = c->f;
+	x->sreg = 0;
+	if (port) {
+		x->sreg2 = 4;
+		x->wire_flags = NF_NAT_RANGE_PROTO_SPECIFIED;
+	} else if (sreg2_default) {
+		x->sreg2 = sreg2_default;
+	}
+	return 0;
+}
+
 /* dnat to ADDR:PORT: address in NFT_REG_1, port in NFT_REG_2 */
 static int enc_stmt_dnat(struct enc *c, const struct rs_stmt *s)
 {
@@ -461,23 +489,7 @@ static int enc_stmt_dnat(struct enc *c, const struct rs_stmt *s)
 	x->dreg = 0;
 	x->dlen = (uint8_t)sn_addr_len(a);
 	memcpy(x->data, a->a, x->dlen);
-	if (s->val.num) {
-		uint16_t be = htons(s->val.num);
-
-		x = nlk_xs_add(c->xs, NLK_X_IMM);
-		x->dreg = 4;
-		x->dlen = 2;
-		memcpy(x->data, &be, 2);
-	}
-	x = nlk_xs_add(c->xs, NLK_X_NAT);
-	x->key = NFT_NAT_DNAT;
-	x->size = c->f;
-	x->sreg = 0;
-	if (s->val.num) {
-		x->sreg2 = 4;
-		x->wire_flags = NF_NAT_RANGE_PROTO_SPECIFIED;
-	}
-	return 0;
+	return enc_dnat_tail(c, s->val.num, 0);
 }
 
 /* dnat ip to KEY map @set: the map's data (addr . port) lands in the
@@ -486,29 +498,9 @@ static int enc_stmt_dnat(struct enc *c, const struct rs_stmt *s)
  * port is an immediate in NFT_REG_2. */
 static int enc_stmt_dnat_map(struct enc *c, const struct rs_stmt *s)
 {
-	struct nlk_x *x = enc_lookup(c, s, 0);
-
-	if (!x)
+	if (!enc_lookup(c, s, 0))
 		return -1;
-	if (s->val.num) {
-		uint16_t be = htons(s->val.num);
-
-		x = nlk_xs_add(c->xs, NLK_X_IMM);
-		x->dreg = 4;
-		x->dlen = 2;
-		memcpy(x->data, &be, 2);
-	}
-	x = nlk_xs_add(c->xs, NLK_X_NAT);
-	x->key = NFT_NAT_DNAT;
-	x->size = c->f;
-	x->sreg = 0;
-	if (s->val.num) {
-		x->sreg2 = 4;
-		x->wire_flags = NF_NAT_RANGE_PROTO_SPECIFIED;
-	} else {
-		x->sreg2 = c->f == RS_IP6 ? 4 : 1;
-	}
-	return 0;
+	return enc_dnat_tail(c, s->val.num, c->f == RS_IP6 ? 4 : 1);
 }
 
 /* masquerade fully-random */
