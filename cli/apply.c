@@ -36,6 +36,20 @@
 
 enum { OPT_CHECK = 1000 };
 
+
+/* The exit code of a batch that was not restarted (cli/cli.h). */
+static int exit_code(enum nlk_send_status st)
+{
+	switch (st) {
+	case NLK_SENT:
+		return CLI_OK;
+	case NLK_REFUSED:
+		return CLI_KERNEL;
+	default:
+		return CLI_RUNTIME;
+	}
+}
+
 static const struct option apply_opts[] = {
 	{ "check", no_argument, NULL, OPT_CHECK },
 	{ NULL, 0, NULL, 0 },
@@ -257,12 +271,8 @@ static int reconcile(struct nlk_sock *s, const struct rs_ruleset *want, bool che
 		sn_buf_free(&why);
 		rs_diff_free(&d);
 		rs_ruleset_free(have);
-		if (st == NLK_SENT)
-			return CLI_OK;
-		if (st == NLK_REFUSED)
-			return CLI_KERNEL;
-		if (st == NLK_FAILED)
-			return CLI_RUNTIME;
+		if (st != NLK_RESTART)
+			return exit_code(st);
 	}
 	fprintf(stderr, "svcnft: the ruleset kept changing under us (%d tries): nothing was changed\n",
 		APPLY_TRIES);
@@ -416,12 +426,8 @@ static int cleanup_tables(struct nlk_sock *s)
 		sn_buf_free(&why);
 		rs_diff_free(&d);
 		rs_ruleset_free(have);
-		if (st == NLK_SENT)
-			return CLI_OK;
-		if (st == NLK_REFUSED)
-			return CLI_KERNEL;
-		if (st == NLK_FAILED)
-			return CLI_RUNTIME;
+		if (st != NLK_RESTART)
+			return exit_code(st);
 	}
 	fprintf(stderr, "svcnft: the ruleset kept changing under us (%d tries)\n", APPLY_TRIES);
 	return CLI_RUNTIME;
