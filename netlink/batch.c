@@ -527,7 +527,7 @@ struct nlk_batch *nlk_batch_build(const struct rs_diff *d, const struct nlk_batc
 				  struct sn_buf *why)
 {
 	struct nlk_batch *b = sn_calloc(1, sizeof(*b));
-	size_t i = 0, first_del_chain = SIZE_MAX;
+	size_t i = 0;
 
 	b->b = nftnl_batch_alloc(NLK_BATCH_PAGE, NLK_BATCH_OVERRUN);
 	if (!b->b) {
@@ -541,34 +541,12 @@ struct nlk_batch *nlk_batch_build(const struct rs_diff *d, const struct nlk_batc
 	b->corrupt_chain = o ? o->corrupt_chain : NULL;
 	b->ack_all = count_msgs(d) <= NLK_ACK_ALL_MAX;
 
-	/*
-	 * Sets deleted go before chains deleted: a set's elements may still
-	 * point at a chain that is going (the diff drops a map that is no
-	 * longer declared as a whole, not element by element), and the kernel
-	 * refuses to delete a chain something points at (EBUSY). No rule uses
-	 * a deleted set by then: its chains were flushed earlier in the batch.
-	 */
-	for (size_t k = 0; k < d->n; k++) {
-		if (d->ops[k].type == RS_OP_DEL_CHAIN) {
-			first_del_chain = k;
-			break;
-		}
-	}
 	put_begin(b);
 	while (i < d->n) {
 		const struct rs_op *op = &d->ops[i];
 
 		if (op->type >= __RS_OP_MAX || !putters[op->type])
 			goto err_put;
-		if (i == first_del_chain)
-			for (size_t k = i; k < d->n; k++)
-				if (d->ops[k].type == RS_OP_DEL_SET &&
-				    put_del_set(b, &d->ops[k], why) < 0)
-					goto err_put;
-		if (op->type == RS_OP_DEL_SET && i > first_del_chain) {
-			i++;	/* sent before the chains */
-			continue;
-		}
 		if (op->type == RS_OP_ADD_SET || op->type == RS_OP_ADD_CHAIN) {
 			size_t j = i;
 			struct ordered_op *run;

@@ -24,8 +24,8 @@ enum rs_phase {
 	RS_PH_ADD_RULES,
 	RS_PH_DEL_ELEMS,
 	RS_PH_ADD_ELEMS,
+	RS_PH_DEL_SET,		/* before chains: a dropped map's elements may point at a going chain */
 	RS_PH_DEL_CHAIN,
-	RS_PH_DEL_SET,
 	RS_PH_DEL_TABLE,
 	__RS_PH_MAX
 };

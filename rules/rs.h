@@ -336,7 +336,8 @@ enum rs_op_type {
  * outlive the diff. Operations are ordered so that applying them in order
  * never references an object before it exists or deletes one still referenced:
  * tables, sets, chains added; chains flushed; rules added; elements removed;
- * elements added; chains deleted; sets deleted; tables deleted.
+ * elements added; sets deleted (a dropped map may still point at a going
+ * chain); chains deleted; tables deleted.
  * Two refinements of that order:
  * - a table that must be rebuilt (a set's type, flags or size changed, or a
  *   base chain's type, hook or priority: rare, only across svcnft upgrades)

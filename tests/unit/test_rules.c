@@ -1443,7 +1443,7 @@ static void test_diff_order(void **state)
 	static const int phase[__RS_OP_MAX] = {
 		[RS_OP_ADD_TABLE] = 1, [RS_OP_ADD_SET] = 2, [RS_OP_ADD_CHAIN] = 3,
 		[RS_OP_FLUSH_CHAIN] = 4, [RS_OP_ADD_RULES] = 5, [RS_OP_DEL_ELEMS] = 6,
-		[RS_OP_ADD_ELEMS] = 7, [RS_OP_DEL_CHAIN] = 8, [RS_OP_DEL_SET] = 9,
+		[RS_OP_ADD_ELEMS] = 7, [RS_OP_DEL_SET] = 8, [RS_OP_DEL_CHAIN] = 9,
 		[RS_OP_DEL_TABLE] = 10,
 	};
 	struct rs_ruleset *want = build_small(), *have = build_small();
