@@ -290,7 +290,7 @@ static void addr_set_offset(struct sn_addr *out, const struct sn_addr *prefix, u
  * kept for default/kubernetes, as the API server does.
  */
 static bool alloc_ip(struct svc_service *s, unsigned slot, const struct comp_opts *o,
-		     struct claims *ips, unsigned *collisions, struct sn_diag *d)
+		     struct claims *ips, struct sn_diag *d)
 {
 	const struct sn_addr *cidr = service_cidr(o, s->cluster_ips[slot].family);
 	unsigned hostbits = sn_addr_len(cidr) * 8 - cidr->plen;
@@ -326,7 +326,6 @@ static bool alloc_ip(struct svc_service *s, unsigned slot, const struct comp_opt
 			s->cluster_ips[slot] = a;
 			s->cluster_ip_allocated[slot] = true;
 			if (taken_by) {
-				(*collisions)++;
 				svc_note(d, s, NULL, "spec.clusterIP",
 					 "allocated %s after %" PRIu64 " address(es) taken (first by %s/%s)",
 					 sn_addr_str(&a, buf), tries, taken_by->ns, taken_by->name);
@@ -348,7 +347,7 @@ static bool needs_node_ports(const struct svc_service *s)
 
 static bool alloc_node_port(struct svc_service *s, const char *what, uint16_t *out,
 			    const struct sn_loc *loc, const char *field,
-			    const struct comp_opts *o, struct claims *ports, unsigned *collisions,
+			    const struct comp_opts *o, struct claims *ports,
 			    struct sn_diag *d)
 {
 	uint32_t span = (uint32_t)o->nodeport_max - o->nodeport_min + 1, tries;
@@ -367,7 +366,6 @@ static bool alloc_node_port(struct svc_service *s, const char *what, uint16_t *o
 		if (!owner) {
 			*out = port;
 			if (taken_by) {
-				(*collisions)++;
 				svc_note(d, s, loc, field,
 					 "allocated node port %u after %u port(s) taken (first by %s/%s)",
 					 port, tries, taken_by->ns, taken_by->name);
@@ -441,7 +439,7 @@ int comp_prepare(struct svc_world *w, const struct comp_opts *o, struct sn_diag 
 {
 	size_t errors0 = d->errors;
 	struct claims ips, ports, fronts;
-	unsigned collisions = 0, i, j, k;
+	unsigned i, j, k;
 	bool *bad;
 
 	/* Everything below walks in namespace/name order: results never depend on
@@ -508,17 +506,15 @@ int comp_prepare(struct svc_world *w, const struct comp_opts *o, struct sn_diag 
 			} else {
 				const struct svc_service *owner;
 				uint8_t key[20];
-				bool same_svc_other_proto = false;
 
+				/* one Service may reuse a node port for another protocol */
 				for (k = 0; k < j; k++)
-					if (s->ports[k].node_port == p->node_port) {
-						if (s->ports[k].proto == p->proto) {
-							svc_error(d, s, &p->loc, field,
-								  "node port %u is used twice for %s",
-								  p->node_port, sn_proto_name(p->proto));
-							bad[i] = true;
-						}
-						same_svc_other_proto = true;
+					if (s->ports[k].node_port == p->node_port &&
+					    s->ports[k].proto == p->proto) {
+						svc_error(d, s, &p->loc, field,
+							  "node port %u is used twice for %s",
+							  p->node_port, sn_proto_name(p->proto));
+						bad[i] = true;
 					}
 				port_key(key, p->node_port);
 				owner = claims_take(&ports, key, s);
@@ -528,7 +524,6 @@ int comp_prepare(struct svc_world *w, const struct comp_opts *o, struct sn_diag 
 						  p->node_port, owner->ns, owner->name);
 					bad[i] = true;
 				}
-				(void)same_svc_other_proto;
 			}
 			free(field);
 		}
@@ -554,7 +549,7 @@ int comp_prepare(struct svc_world *w, const struct comp_opts *o, struct sn_diag 
 			continue;
 		for (j = 0; j < s->ncluster_ips; j++)
 			if (!s->cluster_ips[j].plen &&
-			    !alloc_ip(s, j, o, &ips, &collisions, d))
+			    !alloc_ip(s, j, o, &ips, d))
 				bad[i] = true;
 		if (!needs_node_ports(s))
 			continue;
@@ -567,8 +562,7 @@ int comp_prepare(struct svc_world *w, const struct comp_opts *o, struct sn_diag 
 				continue;
 			what = sn_asprintf("%s/%s/%u", p->name, sn_proto_name(p->proto), p->port);
 			field = sn_asprintf("spec.ports[%u].nodePort", j);
-			if (alloc_node_port(s, what, &p->node_port, &p->loc, field, o, &ports,
-					    &collisions, d))
+			if (alloc_node_port(s, what, &p->node_port, &p->loc, field, o, &ports, d))
 				p->node_port_allocated = true;
 			else
 				bad[i] = true;
@@ -577,7 +571,7 @@ int comp_prepare(struct svc_world *w, const struct comp_opts *o, struct sn_diag 
 		}
 		if (s->type == SVC_LOAD_BALANCER && s->etp_local && !s->health_check_node_port) {
 			if (alloc_node_port(s, "healthCheckNodePort", &s->health_check_node_port,
-					    NULL, "spec.healthCheckNodePort", o, &ports, &collisions, d))
+					    NULL, "spec.healthCheckNodePort", o, &ports, d))
 				s->health_check_node_port_allocated = true;
 			else
 				bad[i] = true;
@@ -643,6 +637,5 @@ int comp_prepare(struct svc_world *w, const struct comp_opts *o, struct sn_diag 
 	free(ips.v);
 	free(ports.v);
 	free(fronts.v);
-	(void)collisions;
 	return (int)(d->errors - errors0);
 }
