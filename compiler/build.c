@@ -385,40 +385,30 @@ static void build_affinity6(struct bctx *b, const struct svc_service *s, const s
 	}
 }
 
-static void build_port(struct bctx *b, const struct svc_service *s, const struct sn_addr *cip,
-		       const struct svc_port *p, const struct comp_slices *sl)
+/* "shop/web port http 80/tcp", the start of every chain's note */
+static char *port_label(const struct svc_service *s, const struct svc_port *p)
 {
-	unsigned nranges = family_ips(b, s->source_ranges, s->nsource_ranges);
-	bool has_ext = p->node_port || family_ips(b, s->external_ips, s->nexternal_ips) ||
-		       family_vips(b, s);
-	bool etp_local = comp_etp_local(s);
-	char *svc = chain_name("svc", s, p), *ext = NULL, *cluster = NULL, *note;
+	return sn_asprintf("%s/%s port %s%s%u/%s", s->ns, s->name, p->name, *p->name ? " " : "",
+			   p->port, sn_proto_name(p->proto));
+}
+
+/* The ClusterIP entry: masquerade for off-cluster sources, then the choice
+ * among internal endpoints (local ones with internalTrafficPolicy Local). */
+static void build_svc_chain(struct bctx *b, const struct svc_service *s, const struct sn_addr *cip,
+			    const struct svc_port *p, const struct comp_eps *e, const char *name)
+{
+	char *label = port_label(s, p), *note;
 	char buf[SN_ADDR_STRLEN];
-	struct comp_eps e;
 	struct rs_chain *c;
 	struct rs_rule *r;
-	unsigned i, j;
-	bool aff;
 
-	comp_eps_build(b->w, b->o, s, p, b->af, sl, &e);
-	/* Affinity only matters where some endpoint can be chosen. */
-	aff = s->affinity && e.any;
-	if (aff)
-		note_affinity(b, s, p);
-	if (aff && b->fam == RS_IP6)
-		collect_aff6_ports(b, &e);
-	b->st->service_ports++;
-	b->st->endpoints += e.nall;
-
-	/* ClusterIP entry */
-	note = sn_asprintf("%s/%s port %s%s%u/%s: ClusterIP %s, %u endpoint%s, %u ready%s%s",
-			   s->ns, s->name, p->name, *p->name ? " " : "", p->port,
-			   sn_proto_name(p->proto), sn_addr_str(cip, buf), e.nall,
-			   e.nall == 1 ? "" : "s", e.nready,
+	note = sn_asprintf("%s: ClusterIP %s, %u endpoint%s, %u ready%s%s", label,
+			   sn_addr_str(cip, buf), e->nall, e->nall == 1 ? "" : "s", e->nready,
 			   s->itp_local ? ", iTP Local" : "", s->affinity ? ", ClientIP affinity" : "");
-	c = new_chain(b, svc, note);
+	c = new_chain(b, name, note);
 	free(note);
-	if (e.any && (!s->itp_local || e.nlocal)) {
+	free(label);
+	if (e->any && (!s->itp_local || e->nlocal)) {
 		if (b->o->masquerade_all) {
 			r = rs_chain_add_rule(c);
 			rs_rule_cmp_addr(r, RS_F_DADDR, false, cip);
@@ -432,100 +422,139 @@ static void build_port(struct bctx *b, const struct svc_service *s, const struct
 			rule_mark(b, r);
 		}
 	}
-	emit_body(b, c, s, p, &e, s->itp_local, "internalTrafficPolicy");
-	add_frontend(b, s, p, cip, svc, aff);
+	emit_body(b, c, s, p, e, s->itp_local, "internalTrafficPolicy");
+}
 
-	if (has_ext) {
-		const char *target = svc;	/* the chain choosing among cluster endpoints */
+/* The external entry (NodePort, LB VIPs, external IPs). target is the chain
+ * that chooses among all cluster endpoints. */
+static void build_ext_chain(struct bctx *b, const struct svc_service *s, const struct svc_port *p,
+			    const struct comp_eps *e, const char *name, const char *target)
+{
+	bool etp_local = comp_etp_local(s);
+	char *label = port_label(s, p), *note, np[32] = "";
+	struct rs_chain *c;
+	struct rs_rule *r;
 
-		ext = chain_name("ext", s, p);
-		if (s->itp_local && e.any) {
-			cluster = chain_name("cluster", s, p);
-			note = sn_asprintf("%s/%s port %s%s%u/%s: any endpoint, for external traffic "
-					   "from pods and the node", s->ns, s->name, p->name,
-					   *p->name ? " " : "", p->port, sn_proto_name(p->proto));
-			c = new_chain(b, cluster, note);
-			free(note);
-			emit_body(b, c, s, p, &e, false, NULL);
-			target = cluster;
-		}
-		if (p->node_port)
-			note = sn_asprintf("%s/%s port %s%s%u/%s: external, NodePort %u%s",
-					   s->ns, s->name, p->name, *p->name ? " " : "", p->port,
-					   sn_proto_name(p->proto), p->node_port,
-					   etp_local ? ", eTP Local" : "");
-		else
-			note = sn_asprintf("%s/%s port %s%s%u/%s: external%s", s->ns, s->name,
-					   p->name, *p->name ? " " : "", p->port,
-					   sn_proto_name(p->proto), etp_local ? ", eTP Local" : "");
-		c = new_chain(b, ext, note);
-		free(note);
-		if (!e.any) {
-			emit_reject(c, s, p);
-		} else if (!etp_local) {
-			/* external traffic is always masqueraded (DESIGN-NOTES §2) */
+	if (p->node_port)
+		snprintf(np, sizeof(np), ", NodePort %u", p->node_port);
+	note = sn_asprintf("%s: external%s%s", label, np, etp_local ? ", eTP Local" : "");
+	c = new_chain(b, name, note);
+	free(note);
+	free(label);
+	if (!e->any) {
+		emit_reject(c, s, p);
+	} else if (!etp_local) {
+		/* external traffic is always masqueraded (DESIGN-NOTES §2) */
+		r = rs_chain_add_rule(c);
+		rule_mark(b, r);
+		rs_rule_verdict(r, RS_V_GOTO, target);
+	} else {
+		/* Local: pods and the node itself may use any endpoint (the node
+		 * masqueraded); the rest only local ones, source kept. */
+		if (b->cluster_cidr) {
 			r = rs_chain_add_rule(c);
-			rule_mark(b, r);
+			rs_rule_cmp_addr(r, RS_F_SADDR, false, b->cluster_cidr);
 			rs_rule_verdict(r, RS_V_GOTO, target);
-		} else {
-			/* Local: pods and the node itself may use any endpoint (the node
-			 * masqueraded); the rest only local ones, source kept. */
-			if (b->cluster_cidr) {
-				r = rs_chain_add_rule(c);
-				rs_rule_cmp_addr(r, RS_F_SADDR, false, b->cluster_cidr);
-				rs_rule_verdict(r, RS_V_GOTO, target);
-			}
-			r = rs_chain_add_rule(c);
-			rs_rule_fib_local(r, RS_F_SADDR);
-			rule_mark(b, r);
-			rs_rule_verdict(r, RS_V_GOTO, target);
-			emit_body(b, c, s, p, &e, true, "externalTrafficPolicy");
 		}
+		r = rs_chain_add_rule(c);
+		rs_rule_fib_local(r, RS_F_SADDR);
+		rule_mark(b, r);
+		rs_rule_verdict(r, RS_V_GOTO, target);
+		emit_body(b, c, s, p, e, true, "externalTrafficPolicy");
+	}
+}
 
-		for (i = 0; i < s->nexternal_ips; i++)
-			if (s->external_ips[i].family == b->af)
-				add_frontend(b, s, p, &s->external_ips[i], ext, aff);
-		for (i = 0; i < s->nlb_ingress; i++) {
-			const struct sn_addr *vip = &s->lb_ingress[i].ip;
-			struct rs_elem *el;
+/* Map elements for the external frontends of a service port: external IPs
+ * and LB VIPs in service-ips (VIPs with their source ranges), the NodePort
+ * in service-nodeports, and their affinity records. */
+static void add_ext_frontends(struct bctx *b, const struct svc_service *s, const struct svc_port *p,
+			      const char *ext, bool aff)
+{
+	unsigned nranges = family_ips(b, s->source_ranges, s->nsource_ranges), i, j;
+	struct rs_elem *el;
 
-			if (s->lb_ingress[i].proxy_mode || vip->family != b->af)
+	for (i = 0; i < s->nexternal_ips; i++)
+		if (s->external_ips[i].family == b->af)
+			add_frontend(b, s, p, &s->external_ips[i], ext, aff);
+	for (i = 0; i < s->nlb_ingress; i++) {
+		const struct sn_addr *vip = &s->lb_ingress[i].ip;
+
+		if (s->lb_ingress[i].proxy_mode || vip->family != b->af)
+			continue;
+		add_frontend(b, s, p, vip, ext, aff);
+		if (!nranges)
+			continue;
+		el = rs_set_add_elem(b->fw_ips);
+		elem_frontend(el, vip, p->proto, p->port);
+		for (j = 0; j < s->nsource_ranges; j++) {
+			if (s->source_ranges[j].family != b->af)
 				continue;
-			add_frontend(b, s, p, vip, ext, aff);
-			if (!nranges)
-				continue;
-			el = rs_set_add_elem(b->fw_ips);
+			el = rs_set_add_elem(b->fw_allow);
 			elem_frontend(el, vip, p->proto, p->port);
-			for (j = 0; j < s->nsource_ranges; j++) {
-				if (s->source_ranges[j].family != b->af)
-					continue;
-				el = rs_set_add_elem(b->fw_allow);
-				elem_frontend(el, vip, p->proto, p->port);
-				el->key[3].addr = s->source_ranges[j];
-			}
+			el->key[3].addr = s->source_ranges[j];
 		}
-		if (p->node_port) {
-			struct rs_elem *el = rs_set_add_elem(b->service_nodeports);
+	}
+	if (!p->node_port)
+		return;
+	el = rs_set_add_elem(b->service_nodeports);
+	el->key[0].num = p->proto;
+	el->key[1].num = p->node_port;
+	el->verdict.code = RS_V_GOTO;
+	el->verdict.chain = sn_strdup(ext);
+	if (aff) {
+		el = rs_set_add_elem(b->aff_nodeports);
+		el->key[0].num = p->proto;
+		el->key[1].num = p->node_port;
+		el->verdict.code = RS_V_JUMP;
+		el->verdict.chain = aff_record_chain(b, s, p);
+		b->aff_np_protos |= proto_bit(p->proto);
+	}
+}
 
-			el->key[0].num = p->proto;
-			el->key[1].num = p->node_port;
-			el->verdict.code = RS_V_GOTO;
-			el->verdict.chain = sn_strdup(ext);
-			if (aff) {
-				el = rs_set_add_elem(b->aff_nodeports);
-				el->key[0].num = p->proto;
-				el->key[1].num = p->node_port;
-				el->verdict.code = RS_V_JUMP;
-				el->verdict.chain = aff_record_chain(b, s, p);
-				b->aff_np_protos |= proto_bit(p->proto);
-			}
+static void build_port(struct bctx *b, const struct svc_service *s, const struct sn_addr *cip,
+		       const struct svc_port *p, const struct comp_slices *sl)
+{
+	bool has_ext = p->node_port || family_ips(b, s->external_ips, s->nexternal_ips) ||
+		       family_vips(b, s);
+	char *svc = chain_name("svc", s, p);
+	struct comp_eps e;
+	bool aff;
+
+	comp_eps_build(b->w, b->o, s, p, b->af, sl, &e);
+	/* Affinity only matters where some endpoint can be chosen. */
+	aff = s->affinity && e.any;
+	if (aff)
+		note_affinity(b, s, p);
+	if (aff && b->fam == RS_IP6)
+		collect_aff6_ports(b, &e);
+	b->st->service_ports++;
+	b->st->endpoints += e.nall;
+
+	build_svc_chain(b, s, cip, p, &e, svc);
+	add_frontend(b, s, p, cip, svc, aff);
+	if (has_ext) {
+		char *ext = chain_name("ext", s, p), *cluster = NULL;
+
+		/* With internalTrafficPolicy Local the svc chain chooses among local
+		 * endpoints only; external traffic needs a cluster-wide choice. */
+		if (s->itp_local && e.any) {
+			char *label = port_label(s, p);
+			char *note = sn_asprintf("%s: any endpoint, for external traffic from pods "
+						 "and the node", label);
+
+			cluster = chain_name("cluster", s, p);
+			emit_body(b, new_chain(b, cluster, note), s, p, &e, false, NULL);
+			free(note);
+			free(label);
 		}
+		build_ext_chain(b, s, p, &e, ext, cluster ? cluster : svc);
+		add_ext_frontends(b, s, p, ext, aff);
+		free(ext);
+		free(cluster);
 	}
 	if (aff && b->fam == RS_IP6)
 		build_affinity6(b, s, p, &e);
 	free(svc);
-	free(ext);
-	free(cluster);
 	comp_eps_free(&e);
 }
 
