@@ -527,7 +527,6 @@ static void build_port(struct bctx *b, const struct svc_service *s, const struct
 		note_affinity(b, s, p);
 	if (aff && b->fam == RS_IP6)
 		collect_aff6_ports(b, &e);
-	b->st->service_ports++;
 	b->st->endpoints += e.nall;
 
 	build_svc_chain(b, s, cip, p, &e, svc);
@@ -791,6 +790,7 @@ struct rs_ruleset *comp_build(const struct svc_world *w, const struct comp_opts 
 			continue;
 		}
 		st->services++;
+		st->service_ports += s->nports;
 		for (j = 0; j < s->ncluster_ips; j++) {
 			fam4 |= s->cluster_ips[j].family == SN_AF_INET;
 			fam6 |= s->cluster_ips[j].family == SN_AF_INET6;

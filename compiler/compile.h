@@ -39,6 +39,7 @@ void comp_opts_free(struct comp_opts *o);
 
 /* What compile did, for the script header and for people. */
 struct comp_stats {
+	/* service_ports counts each port once, endpoints once per family */
 	unsigned services, services_skipped, service_ports, endpoints;
 	unsigned chains, rules, elements;
 	unsigned allocated_ips, allocated_node_ports;
