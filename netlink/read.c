@@ -70,8 +70,13 @@ static int set_cb(const struct nlmsghdr *nlh, void *data)
 		nftnl_set_free(ns);
 		return MNL_CB_ERROR;
 	}
+	/* An anonymous set (`ip saddr { ... }` in a rule added by hand) lives
+	 * and dies with its rule: the rule decodes as foreign and is replaced,
+	 * and the set must not be deleted on its own (the kernel has already
+	 * released it with the rule: ENOENT would refuse the batch). */
 	if (same_table(r, nftnl_set_get_u32(ns, NFTNL_SET_FAMILY),
-		       nftnl_set_get_str(ns, NFTNL_SET_TABLE)))
+		       nftnl_set_get_str(ns, NFTNL_SET_TABLE)) &&
+	    !(nftnl_set_get_u32(ns, NFTNL_SET_FLAGS) & NFT_SET_ANONYMOUS))
 		nlk_set_decode(r->t, ns);
 	nftnl_set_free(ns);
 	return MNL_CB_OK;
@@ -100,8 +105,12 @@ static int chain_cb(const struct nlmsghdr *nlh, void *data)
 		nftnl_chain_free(nc);
 		return MNL_CB_ERROR;
 	}
+	/* A binding chain (`jump { ... }` in a rule) belongs to its rule, as
+	 * an anonymous set does. */
 	if (same_table(r, nftnl_chain_get_u32(nc, NFTNL_CHAIN_FAMILY),
-		       nftnl_chain_get_str(nc, NFTNL_CHAIN_TABLE)))
+		       nftnl_chain_get_str(nc, NFTNL_CHAIN_TABLE)) &&
+	    !(nftnl_chain_is_set(nc, NFTNL_CHAIN_FLAGS) &&
+	      (nftnl_chain_get_u32(nc, NFTNL_CHAIN_FLAGS) & NFT_CHAIN_BINDING)))
 		nlk_chain_decode(r->t, nc);
 	nftnl_chain_free(nc);
 	return MNL_CB_OK;

@@ -370,7 +370,9 @@ t_drift() {
 	nsx "$ns" nft flush set ip svcnft hairpin || { fail "could not flush the map"; return 1; }
 	# foreign rules inside svcnft's table
 	nsx "$ns" nft add rule ip svcnft services ip saddr 192.0.2.66 counter drop &&
-		nsx "$ns" nft insert rule ip svcnft svc-default/other/tcp/80 meta mark set 0x1 ||
+		nsx "$ns" nft insert rule ip svcnft svc-default/other/tcp/80 meta mark set 0x1 &&
+		nsx "$ns" nft add rule ip svcnft services ip saddr '{ 192.0.2.1, 192.0.2.2 }' drop &&
+		nsx "$ns" nft add rule ip svcnft services jump '{ ip saddr 192.0.2.9 drop; }' ||
 		{ fail "could not add foreign rules"; return 1; }
 	out=$(svcnft "$ns" diff "${ARGS[@]}" -f "$dir" 2>&1)
 	[ $? -eq 1 ] || { fail "diff does not see the drift: $out"; return 1; }
