@@ -109,6 +109,7 @@ struct nlk_batch {
 	uint32_t set_id;	/* NFTA_SET_ID, which the kernel requires, unique per batch */
 	const char *corrupt_chain;
 	size_t expect_acks;
+	bool no_page;		/* nftnl_batch_update() could not get a page: never send */
 };
 
 /* ---- building ---- */
@@ -144,7 +145,13 @@ static void msg_done(struct nlk_batch *b, struct nlmsghdr *nlh)
 	b->bytes += NLMSG_ALIGN(len);
 	if (nlh->nlmsg_flags & NLM_F_ACK)
 		b->expect_acks++;
-	nftnl_batch_update(b->b);
+	/* A failed update leaves the message to be overwritten by the next
+	 * one: the batch would go out a message short, no longer the
+	 * transaction we computed. Remember it and refuse to build. */
+	if (nftnl_batch_update(b->b) < 0) {
+		b->no_page = true;
+		return;
+	}
 	/* The message is now right before the write pointer, where it was
 	 * or at the start of a fresh page. */
 	b->msgs[b->n - 1].nlh =
@@ -571,6 +578,10 @@ struct nlk_batch *nlk_batch_build(const struct rs_diff *d, const struct nlk_batc
 	}
 	if (!b->check)
 		put_end(b);
+	if (b->no_page) {
+		sn_buf_printf(why, "out of memory while building the batch: nothing was sent");
+		goto err_put;
+	}
 	return b;
 
 err_put:

@@ -206,10 +206,16 @@ static struct frontend *fe_add(struct frontends *fs, bool any, const uint8_t *ad
 	if (!any)
 		memcpy(f->addr, addr, 16);
 	f->port = port;
-	if (fs->n * 2 > fs->ht_size)
+	if (fs->n * 2 > fs->ht_size) {
 		fe_rehash(fs, fs->ht_size ? fs->ht_size * 2 : 64);
-	else
-		fe_rehash(fs, fs->ht_size);
+	} else {
+		/* insert only the new one: rehashing on every add is O(n^2) */
+		size_t h = fe_hash(any, f->addr, port) & (fs->ht_size - 1);
+
+		while (fs->ht[h] != SIZE_MAX)
+			h = (h + 1) & (fs->ht_size - 1);
+		fs->ht[h] = fs->n - 1;
+	}
 	return f;
 }
 
