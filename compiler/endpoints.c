@@ -78,7 +78,18 @@ void comp_slices_free(struct comp_slices *sl)
 	sl->n = 0;
 }
 
+static bool is_port_name(const struct svc_service *s, const char *name)
+{
+	unsigned i;
+
+	for (i = 0; i < s->nports; i++)
+		if (!strcmp(s->ports[i].name, name))
+			return true;
+	return false;
+}
+
 const struct svc_slice_port *comp_slice_port(const struct svc_slice *sl,
+					     const struct svc_service *s,
 					     const struct svc_port *p)
 {
 	unsigned i;
@@ -89,7 +100,7 @@ const struct svc_slice_port *comp_slice_port(const struct svc_slice *sl,
 		if (sp->proto == p->proto && sp->port && !strcmp(sp->name, p->name))
 			return sp;
 	}
-	if (!p->target_is_name)
+	if (!p->target_is_name || is_port_name(s, p->target_name))
 		return NULL;
 	for (i = 0; i < sl->nports; i++) {
 		const struct svc_slice_port *sp = &sl->ports[i];
@@ -155,7 +166,7 @@ void comp_eps_build(const struct svc_world *w, const struct comp_opts *o,
 		const struct svc_slice *slice = sl->v[i];
 		const struct svc_slice_port *sp;
 
-		if (slice->family != family || !(sp = comp_slice_port(slice, p)))
+		if (slice->family != family || !(sp = comp_slice_port(slice, s, p)))
 			continue;
 		for (j = 0; j < slice->neps; j++) {
 			const struct svc_endpoint *e = &slice->eps[j];

@@ -20,10 +20,13 @@ void comp_slices_free(struct comp_slices *sl);
 
 /* The endpoint port a service port maps to in one slice, or NULL. Matches
  * the slice port named like the service port (what kube-proxy does, since
- * the EndpointSlice controller names slice ports after service ports), and
- * for a named targetPort also a slice port of that name (hand-written
- * manifests). The protocol must match and the port must have a number. */
+ * the EndpointSlice controller names slice ports after service ports). For
+ * a named targetPort, also a slice port of that name when no port of the
+ * Service has that name (hand-written manifests): a slice port named after
+ * another service port always belongs to that port. The protocol must match
+ * and the port must have a number. */
 const struct svc_slice_port *comp_slice_port(const struct svc_slice *sl,
+					     const struct svc_service *s,
 					     const struct svc_port *p);
 
 /* One usable endpoint of a service port. */

@@ -397,9 +397,17 @@ static bool check_target_names(const struct svc_world *w, const struct svc_servi
 
 		if (!p->target_is_name)
 			continue;
+		/* An error only when no endpoint port of this protocol carries
+		 * either name; a port named after another service port just
+		 * leaves this one without endpoints, as in kube-proxy. */
 		for (j = 0; j < sl.n && !found; j++) {
 			any_ports |= sl.v[j]->nports > 0;
-			found = comp_slice_port(sl.v[j], p) != NULL;
+			for (k = 0; k < sl.v[j]->nports; k++) {
+				const struct svc_slice_port *sp = &sl.v[j]->ports[k];
+
+				found |= sp->proto == p->proto && (!strcmp(sp->name, p->name) ||
+								   !strcmp(sp->name, p->target_name));
+			}
 		}
 		if (found || !any_ports)
 			continue;

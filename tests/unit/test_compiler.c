@@ -656,6 +656,28 @@ static void test_target_port_by_name(void **state)
 		     "meta l4proto tcp dnat to 198.19.0.1:8080\n");
 }
 
+/* A slice port named after another service port belongs to that port, even
+ * when this port's targetPort has that name (kube-proxy matches service port
+ * names only): this port has no endpoints and rejects. */
+static void test_target_port_name_of_other_port(void **state)
+{
+	struct fx *f = *state;
+	struct svc_service *s = svc(f->w, "ns", "app", SVC_CLUSTER_IP, "198.18.2.3");
+	struct svc_port *admin = port(s, "admin", IPPROTO_TCP, 9000, 0);
+	struct svc_slice *sl;
+
+	port(s, "web", IPPROTO_TCP, 80, 8080);
+	admin->target_is_name = true;
+	admin->target_name = sn_strdup("web");
+	sl = slice(f->w, "ns", "app-1", "app", "web", IPPROTO_TCP, 8080);
+	ep(sl, "198.19.1.1", READY, NULL);
+	f->o.ncluster_cidrs = 0;
+	compile_ok(f);
+	assert_chain(f, RS_IP, "svc-ns/app/tcp/9000",
+		     "meta l4proto tcp reject with tcp reset comment \"ns/app:9000/tcp has no endpoints\"\n");
+	assert_chain(f, RS_IP, "svc-ns/app/tcp/80", "meta l4proto tcp dnat to 198.19.1.1:8080\n");
+}
+
 /* v1 Endpoints count only when no EndpointSlice names the Service; the same
  * ip:port in two slices is one endpoint. */
 static void test_endpoints_fallback_and_dedup(void **state)
@@ -823,6 +845,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_conflicts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_target_port_name, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_target_port_by_name, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_target_port_name_of_other_port, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_endpoints_fallback_and_dedup, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_topology_hints, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dual_stack, setup, teardown),
