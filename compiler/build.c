@@ -42,9 +42,6 @@ struct bctx {
 		*hairpin, *affinity, *aff_fronts, *aff_nodeports;
 	struct aff_class *aff;		/* IPv4: one record chain per timeout */
 	unsigned naff;
-	/* IPv6 affinity of the service port being built: its map per endpoint port */
-	uint16_t *aff6_ports;
-	unsigned naff6_ports;
 	uint8_t aff_protos, aff_np_protos;
 	bool used;	/* anything was programmed in this family */
 };
@@ -156,10 +153,30 @@ static char *aff_record_chain(const struct bctx *b, const struct svc_service *s,
 	return sn_asprintf("affinity-%u", s->affinity_timeout);
 }
 
-static char *aff6_map_name(const struct svc_service *s, const struct svc_port *p, uint16_t epport)
+/* IPv6: the map of one endpoint port, for the cluster-wide or the local-only
+ * choice (a pin taken on one must never steer the other). */
+static char *aff6_map_name(const struct svc_service *s, const struct svc_port *p, uint16_t epport,
+			   bool local)
 {
-	return sn_asprintf("affinity-%s/%s/%s/%u/%u", s->ns, s->name, sn_proto_name(p->proto),
-			   p->port, epport);
+	return sn_asprintf("affinity-%s/%s/%s/%u/%u%s", s->ns, s->name, sn_proto_name(p->proto),
+			   p->port, epport, local ? "/local" : "");
+}
+
+/* The distinct ports of eps, sorted, into out (room for n). */
+static unsigned distinct_ports(struct comp_ep *const *eps, unsigned n, uint16_t *out)
+{
+	unsigned i, j, k = 0;
+
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < k && out[j] < eps[i]->port; j++)
+			;
+		if (j < k && out[j] == eps[i]->port)
+			continue;
+		memmove(&out[j + 1], &out[j], (k - j) * sizeof(*out));
+		out[j] = eps[i]->port;
+		k++;
+	}
+	return k;
 }
 
 static void elem_frontend(struct rs_elem *e, const struct sn_addr *a, uint8_t proto, uint16_t port)
@@ -206,7 +223,7 @@ static void rule_mark(struct bctx *b, struct rs_rule *r)
  * over n endpoints with no set and no map (see docs/ruleset.md).
  */
 static void emit_cascade(struct bctx *b, struct rs_chain *c, const struct svc_service *s,
-			 const struct svc_port *p, struct comp_ep *const *eps, unsigned n)
+			 const struct svc_port *p, struct comp_ep *const *eps, unsigned n, bool local)
 {
 	unsigned i;
 
@@ -214,14 +231,18 @@ static void emit_cascade(struct bctx *b, struct rs_chain *c, const struct svc_se
 		rs_rule_verdict(rs_chain_add_rule(c), RS_V_JUMP, "affinity-check");
 	} else if (s->affinity) {
 		/* IPv6: a pinned client is DNATed by its service port's map */
-		for (i = 0; i < b->naff6_ports; i++) {
-			char *map = aff6_map_name(s, p, b->aff6_ports[i]);
+		uint16_t *ports = sn_calloc(n + 1, sizeof(*ports));
+		unsigned nports = distinct_ports(eps, n, ports);
+
+		for (i = 0; i < nports; i++) {
+			char *map = aff6_map_name(s, p, ports[i], local);
 			struct rs_rule *r = rs_chain_add_rule(c);
 
 			rs_rule_cmp_proto(r, p->proto);
-			rs_rule_dnat_map_port(r, &RS_KEY(RS_F_SADDR), map, b->aff6_ports[i]);
+			rs_rule_dnat_map_port(r, &RS_KEY(RS_F_SADDR), map, ports[i]);
 			free(map);
 		}
+		free(ports);
 	}
 	for (i = 0; i < n; i++) {
 		struct rs_rule *r = rs_chain_add_rule(c);
@@ -273,9 +294,9 @@ static void emit_body(struct bctx *b, struct rs_chain *c, const struct svc_servi
 		emit_drop(c, why);
 		free(why);
 	} else if (local) {
-		emit_cascade(b, c, s, p, e->local, e->nlocal);
+		emit_cascade(b, c, s, p, e->local, e->nlocal, true);
 	} else {
-		emit_cascade(b, c, s, p, e->cluster, e->ncluster);
+		emit_cascade(b, c, s, p, e->cluster, e->ncluster, false);
 	}
 }
 
@@ -306,33 +327,6 @@ static unsigned family_vips(const struct bctx *b, const struct svc_service *s)
 	return k;
 }
 
-static void add_port_once(struct bctx *b, uint16_t port)
-{
-	unsigned i, j;
-
-	for (i = 0; i < b->naff6_ports && b->aff6_ports[i] < port; i++)
-		;
-	if (i < b->naff6_ports && b->aff6_ports[i] == port)
-		return;
-	b->aff6_ports = sn_realloc(b->aff6_ports, (b->naff6_ports + 1) * sizeof(*b->aff6_ports));
-	for (j = b->naff6_ports; j > i; j--)
-		b->aff6_ports[j] = b->aff6_ports[j - 1];
-	b->aff6_ports[i] = port;
-	b->naff6_ports++;
-}
-
-/* The endpoint ports a service port's cascades can DNAT to, sorted. */
-static void collect_aff6_ports(struct bctx *b, const struct comp_eps *e)
-{
-	unsigned i;
-
-	b->naff6_ports = 0;
-	for (i = 0; i < e->ncluster; i++)
-		add_port_once(b, e->cluster[i]->port);
-	for (i = 0; i < e->nlocal; i++)
-		add_port_once(b, e->local[i]->port);
-}
-
 /*
  * IPv6 ClientIP affinity. nft 1.0.6 aborts (netlink_linearize.c: "dreg <
  * ctx->reg_low") on a dynamic map update whose key and data need more than
@@ -343,16 +337,14 @@ static void collect_aff6_ports(struct bctx *b, const struct comp_eps *e)
  * referencing it per such service port: linear in IPv6 affinity services
  * only, and still fewer sets than kube-proxy's one per endpoint.
  */
-static void build_affinity6(struct bctx *b, const struct svc_service *s, const struct svc_port *p,
-			    const struct comp_eps *e)
+static void add_aff6_maps(struct bctx *b, const struct svc_service *s, const struct svc_port *p,
+			  struct comp_ep *const *eps, unsigned n, bool local)
 {
-	char *name = aff_record_chain(b, s, p);
-	struct rs_chain *c = new_chain(b, name, NULL);
-	unsigned i;
+	uint16_t *ports = sn_calloc(n + 1, sizeof(*ports));
+	unsigned nports = distinct_ports(eps, n, ports), i;
 
-	free(name);
-	for (i = 0; i < b->naff6_ports; i++) {
-		char *map = aff6_map_name(s, p, b->aff6_ports[i]);
+	for (i = 0; i < nports; i++) {
+		char *map = aff6_map_name(s, p, ports[i], local);
 		struct rs_set *set = add_set(b, map, NULL, 1, (uint8_t[]){ RS_T_IPV6 }, 1,
 					     (uint8_t[]){ RS_T_IPV6 });
 
@@ -361,28 +353,42 @@ static void build_affinity6(struct bctx *b, const struct svc_service *s, const s
 		set->elems_runtime = true;
 		free(map);
 	}
-	/* Record only connections DNATed to one of this service port's own
-	 * endpoints: the map is keyed by client alone, and the record chain is
-	 * also reached by any connection whose original port equals an affinity
-	 * NodePort. One rule per endpoint, IPv6 affinity services only. */
-	for (i = 0; i < e->ncluster + e->nlocal; i++) {
-		const struct comp_ep *ep = i < e->ncluster ? e->cluster[i] : e->local[i - e->ncluster];
-		char *map;
-		struct rs_rule *r;
-		unsigned j;
-		bool seen = false;
+	free(ports);
+}
 
-		for (j = 0; j < e->ncluster && i >= e->ncluster; j++)
-			seen |= e->cluster[j] == ep;
-		if (seen)
-			continue;
-		map = aff6_map_name(s, p, ep->port);
-		r = rs_chain_add_rule(c);
-		rs_rule_cmp_addr(r, RS_F_DADDR, false, &ep->addr);
-		rs_rule_cmp_port(r, false, ep->port);
+/* Record only connections DNATed to one of the endpoints of eps: the maps
+ * are keyed by client alone, and the record chain is also reached by any
+ * connection whose original port equals an affinity NodePort. One rule per
+ * endpoint and choice, IPv6 affinity services only. */
+static void add_aff6_records(struct rs_chain *c, const struct svc_service *s,
+			     const struct svc_port *p, struct comp_ep *const *eps, unsigned n,
+			     bool local)
+{
+	unsigned i;
+
+	for (i = 0; i < n; i++) {
+		char *map = aff6_map_name(s, p, eps[i]->port, local);
+		struct rs_rule *r = rs_chain_add_rule(c);
+
+		rs_rule_cmp_addr(r, RS_F_DADDR, false, &eps[i]->addr);
+		rs_rule_cmp_port(r, false, eps[i]->port);
 		rs_rule_update(r, map, &RS_KEY(RS_F_SADDR), s->affinity_timeout, &RS_KEY(RS_F_DADDR));
 		free(map);
 	}
+}
+
+static void build_affinity6(struct bctx *b, const struct svc_service *s, const struct svc_port *p,
+			    const struct comp_eps *e)
+{
+	char *name = aff_record_chain(b, s, p);
+	struct rs_chain *c = new_chain(b, name, NULL);
+
+	free(name);
+	add_aff6_maps(b, s, p, e->cluster, e->ncluster, false);
+	add_aff6_maps(b, s, p, e->local, e->nlocal, true);
+	/* a local endpoint chosen on a cluster-wide path pins for both choices */
+	add_aff6_records(c, s, p, e->cluster, e->ncluster, false);
+	add_aff6_records(c, s, p, e->local, e->nlocal, true);
 }
 
 /* "shop/web port http 80/tcp", the start of every chain's note */
@@ -525,8 +531,6 @@ static void build_port(struct bctx *b, const struct svc_service *s, const struct
 	aff = s->affinity && e.any;
 	if (aff)
 		note_affinity(b, s, p);
-	if (aff && b->fam == RS_IP6)
-		collect_aff6_ports(b, &e);
 	b->st->endpoints += e.nall;
 
 	build_svc_chain(b, s, cip, p, &e, svc);
@@ -770,7 +774,6 @@ static void build_family(struct rs_ruleset *rs, const struct svc_world *w,
 	prune_sets(&b);
 	rs_table_sort(b.t);
 	free(b.aff);
-	free(b.aff6_ports);
 }
 
 struct rs_ruleset *comp_build(const struct svc_world *w, const struct comp_opts *o,

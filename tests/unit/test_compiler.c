@@ -791,6 +791,39 @@ static void test_affinity_ipv6(void **state)
 	assert_null(rs_table_find_chain(table(f, RS_IP6), "affinity-check"));
 }
 
+/* IPv6 affinity with internalTrafficPolicy Local: the ClusterIP's local-only
+ * choice has its own map, so a pin taken on the cluster-wide path (NodePort
+ * traffic) can never send ClusterIP traffic to a remote endpoint. */
+static void test_affinity_ipv6_local(void **state)
+{
+	struct fx *f = *state;
+	struct svc_service *s = svc(f->w, "ns", "web", SVC_NODE_PORT, "2001:db8:5::30");
+	struct svc_slice *sl;
+
+	s->affinity = true;
+	s->itp_local = true;
+	port(s, "", IPPROTO_TCP, 80, 8080)->node_port = 30080;
+	sl = slice(f->w, "ns", "web-1", "web", "", IPPROTO_TCP, 8080);
+	ep(sl, "2001:db8:19::1", READY, "node-a");
+	ep(sl, "2001:db8:19::2", READY, "node-b");
+	f->o.ncluster_cidrs = 0;
+	f->o.service_cidrs[1] = A("2001:db8:5::/112");
+	f->o.nservice_cidrs = 2;
+	compile_ok(f);
+	assert_chain(f, RS_IP6, "svc-ns/web/tcp/80",
+		     "meta l4proto tcp dnat ip6 to ip6 saddr map @affinity-ns/web/tcp/80/8080/local : 8080\n"
+		     "meta l4proto tcp dnat to [2001:db8:19::1]:8080\n");
+	assert_chain(f, RS_IP6, "cluster-ns/web/tcp/80",
+		     "meta l4proto tcp dnat ip6 to ip6 saddr map @affinity-ns/web/tcp/80/8080 : 8080\n"
+		     "numgen random mod 2 0 meta l4proto tcp dnat to [2001:db8:19::1]:8080\n"
+		     "meta l4proto tcp dnat to [2001:db8:19::2]:8080\n");
+	/* the remote endpoint is recorded for the cluster-wide choice only */
+	assert_chain(f, RS_IP6, "affinity-ns/web/tcp/80",
+		     "ip6 daddr 2001:db8:19::1 th dport 8080 update @affinity-ns/web/tcp/80/8080 { ip6 saddr timeout 10800s : ip6 daddr }\n"
+		     "ip6 daddr 2001:db8:19::2 th dport 8080 update @affinity-ns/web/tcp/80/8080 { ip6 saddr timeout 10800s : ip6 daddr }\n"
+		     "ip6 daddr 2001:db8:19::1 th dport 8080 update @affinity-ns/web/tcp/80/8080/local { ip6 saddr timeout 10800s : ip6 daddr }\n");
+}
+
 /* --nodeport-addresses: NodePorts only on local addresses in the ranges. */
 static void test_nodeport_addresses(void **state)
 {
@@ -850,6 +883,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_topology_hints, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dual_stack, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_affinity_ipv6, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_affinity_ipv6_local, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nodeport_addresses, setup, teardown),
 		cmocka_unit_test(test_owner_of_chain),
 	};
