@@ -928,17 +928,22 @@ void nlk_elems_decode(struct rs_set *s, enum rs_family f, const struct nftnl_set
 				off += s->nkey > 1 ? (len + 3) & ~3u : len;
 			}
 		}
+		/* Data svcnft never writes (a `continue` verdict, odd bytes) still
+		 * keeps its key: the element is read with empty data (verdict
+		 * RS_V_NONE, or zero addresses no endpoint can have), which never
+		 * equals a desired element, so the diff deletes it by key instead of
+		 * leaving it to collide with a later element of the same key. */
 		if (s->ndata == 1 && s->data[0] == RS_T_VERDICT) {
 			if (!nftnl_set_elem_is_set(ne, NFTNL_SET_ELEM_VERDICT) ||
 			    !rs_verdict_from((int32_t)nftnl_set_elem_get_u32(ne, NFTNL_SET_ELEM_VERDICT),
 					     &tmp.verdict.code))
-				continue;
+				tmp.verdict.code = RS_V_NONE;
 		} else if (s->ndata) {
 			uint32_t dlen = 0;
 			const uint8_t *dp = nftnl_set_elem_get(ne, NFTNL_SET_ELEM_DATA, &dlen);
 
 			if (!dp || !get_vals(dp, dlen, s->data, s->ndata, tmp.data, f))
-				continue;
+				memset(tmp.data, 0, sizeof(tmp.data));
 		}
 		e = rs_set_add_elem(s);
 		*e = tmp;
