@@ -518,6 +518,31 @@ t_affinity_removed() {
 add "affinity: kept when an endpoint is added; re-pinned when the pinned one is removed" "t_affinity_removed 4"
 add "ipv6: affinity kept when an endpoint is added; re-pinned when the pinned one is removed" "t_affinity_removed 6"
 
+# IPv6 affinity with internalTrafficPolicy Local: a pod pinned to a remote
+# pod through the NodePort (the cluster-wide choice) must still reach only
+# local pods through the ClusterIP (the local-only choice).
+t_aff6_local() {
+	local ip=2001:db8:18::3:7 np=30137 out pods
+	local -a spec=("type: NodePort" "ipFamilies: [IPv6]" "internalTrafficPolicy: Local"
+		"sessionAffinity: ClientIP"
+		"ports: [{name: http, port: 80, protocol: TCP, targetPort: 8080, nodePort: $np}]")
+	# 1. only the remote pod is ready: the NodePort pins pc to pb1
+	{ svc_yaml aff6l "$ip" "${spec[@]}"; slice_yaml -6 aff6l http:8080:TCP pb1 pa1:notready; } | dyn aff6l
+	svc_load || return 1
+	out=$(nsx pc "$TCLI" -n 5 -t 1000 -F 3 "$NODE_IP6" "$np")
+	pods=$(field pod <<<"$out" | setof)
+	[ "$pods" = pb1 ] || { dyn_rm aff6l; echo "NodePort first: {$pods} $(failures <<<"$out"), want pb1"; return 1; }
+	# 2. the local pod becomes ready: the ClusterIP must use it alone
+	{ svc_yaml aff6l "$ip" "${spec[@]}"; slice_yaml -6 aff6l http:8080:TCP pb1 pa1; } | dyn aff6l
+	svc_load || { dyn_rm aff6l; return 1; }
+	out=$(nsx pc "$TCLI" -n 10 -t 1000 -F 3 "$ip" 80)
+	pods=$(field pod <<<"$out" | setof)
+	dyn_rm aff6l
+	[ "$pods" = pa1 ] || { echo "ClusterIP then: {$pods} $(failures <<<"$out"), want pa1 only (iTP Local)"; return 1; }
+	echo "pinned to pb1 through the NodePort; the ClusterIP still answered by pa1 only"
+}
+add "ipv6: a pin taken through the NodePort never overrides internalTrafficPolicy Local" t_aff6_local
+
 # One Service through ClusterIP -> NodePort -> LoadBalancer -> ClusterIP.
 morph_yaml() { # TYPE
 	local ports="ports: [{name: http, port: 80, protocol: TCP, targetPort: 8080}]"
