@@ -598,38 +598,37 @@ int comp_prepare(struct svc_world *w, const struct comp_opts *o, struct sn_diag 
 			for (k = 0; k < s->ncluster_ips + n; k++) {
 				const struct sn_addr *a;
 				const struct svc_service *owner;
-				const char *what;
+				char *what;
 				uint8_t key[20];
 				char buf[SN_ADDR_STRLEN];
 
 				if (k < s->ncluster_ips) {
 					a = &s->cluster_ips[k];
-					what = "spec.clusterIP";
+					what = k ? sn_asprintf("spec.clusterIPs[%u]", k)
+						 : sn_strdup("spec.clusterIP");
 				} else if (k < s->ncluster_ips + s->nexternal_ips) {
 					a = &s->external_ips[k - s->ncluster_ips];
-					what = "spec.externalIPs";
+					what = sn_asprintf("spec.externalIPs[%u]", k - s->ncluster_ips);
 				} else {
-					const struct svc_lb_ingress *lb =
-						&s->lb_ingress[k - s->ncluster_ips - s->nexternal_ips];
+					unsigned l = k - s->ncluster_ips - s->nexternal_ips;
 
-					if (lb->proxy_mode)
+					if (s->lb_ingress[l].proxy_mode)
 						continue;
-					a = &lb->ip;
-					what = "status.loadBalancer.ingress";
+					a = &s->lb_ingress[l].ip;
+					what = sn_asprintf("status.loadBalancer.ingress[%u].ip", l);
 				}
 				addr_key(key, a, p->proto, p->port);
 				owner = claims_get(&fronts, key);
-				if (owner == s)
-					continue;
-				if (owner) {
+				if (owner && owner != s) {
 					svc_error(d, s, &p->loc, what,
 						  "%s port %u/%s is already served by Service %s/%s",
 						  sn_addr_str(a, buf), p->port, sn_proto_name(p->proto),
 						  owner->ns, owner->name);
 					bad[i] = true;
-					continue;
+				} else if (!owner) {
+					claims_take(&fronts, key, s);
 				}
-				claims_take(&fronts, key, s);
+				free(what);
 			}
 		}
 	}
