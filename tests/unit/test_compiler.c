@@ -663,12 +663,12 @@ static void test_target_port_name_of_other_port(void **state)
 {
 	struct fx *f = *state;
 	struct svc_service *s = svc(f->w, "ns", "app", SVC_CLUSTER_IP, "198.18.2.3");
-	struct svc_port *admin = port(s, "admin", IPPROTO_TCP, 9000, 0);
 	struct svc_slice *sl;
 
-	port(s, "web", IPPROTO_TCP, 80, 8080);
-	admin->target_is_name = true;
-	admin->target_name = sn_strdup("web");
+	port(s, "admin", IPPROTO_TCP, 9000, 0);
+	port(s, "web", IPPROTO_TCP, 80, 8080);	/* moves s->ports: no pointer kept across */
+	s->ports[0].target_is_name = true;
+	s->ports[0].target_name = sn_strdup("web");
 	sl = slice(f->w, "ns", "app-1", "app", "web", IPPROTO_TCP, 8080);
 	ep(sl, "198.19.1.1", READY, NULL);
 	f->o.ncluster_cidrs = 0;
