@@ -296,6 +296,20 @@ static int parse_and_build(int argc, char **argv, const char *cmd, const struct 
 	return cli_build(c, want, &st);
 }
 
+/* The netfilter socket every command needs; says why on stderr when not. */
+static struct nlk_sock *open_sock(void)
+{
+	struct sn_buf why;
+	struct nlk_sock *s;
+
+	sn_buf_init(&why);
+	s = nlk_open(&why);
+	if (!s)
+		fprintf(stderr, "svcnft: %s\n", why.s ? why.s : "netlink");
+	sn_buf_free(&why);
+	return s;
+}
+
 int cmd_apply(int argc, char **argv)
 {
 	struct apply_args a = { 0 };
@@ -309,22 +323,17 @@ int cmd_apply(int argc, char **argv)
 	struct rs_ruleset *want;
 	struct cli_common c;
 	struct nlk_sock *s;
-	struct sn_buf why;
 	bool help;
 	int ret, lock;
 
 	ret = parse_and_build(argc, argv, "apply", &extra, &c, &want, &help);
 	if (ret || help)
 		goto out;
-	sn_buf_init(&why);
-	s = nlk_open(&why);
+	s = open_sock();
 	if (!s) {
-		fprintf(stderr, "svcnft: %s\n", why.s ? why.s : "netlink");
-		sn_buf_free(&why);
 		ret = CLI_RUNTIME;
 		goto out;
 	}
-	sn_buf_free(&why);
 	lock = lock_netns();
 	if (lock < 0)
 		ret = CLI_RUNTIME;
@@ -343,7 +352,6 @@ int cmd_diff(int argc, char **argv)
 	struct rs_ruleset *want, *have = NULL;
 	struct cli_common c;
 	struct nlk_sock *s;
-	struct sn_buf why;
 	struct rs_diff d;
 	bool help;
 	int ret;
@@ -351,15 +359,11 @@ int cmd_diff(int argc, char **argv)
 	ret = parse_and_build(argc, argv, "diff", NULL, &c, &want, &help);
 	if (ret || help)
 		goto out;
-	sn_buf_init(&why);
-	s = nlk_open(&why);
+	s = open_sock();
 	if (!s) {
-		fprintf(stderr, "svcnft: %s\n", why.s ? why.s : "netlink");
-		sn_buf_free(&why);
 		ret = CLI_RUNTIME;
 		goto out;
 	}
-	sn_buf_free(&why);
 	if (read_have(s, want, &have) < 0) {
 		ret = CLI_RUNTIME;
 	} else {
@@ -437,7 +441,6 @@ int cmd_cleanup(int argc, char **argv)
 {
 	struct cli_common c;
 	struct nlk_sock *s;
-	struct sn_buf why;
 	bool help;
 	int ret, lock;
 
@@ -452,15 +455,11 @@ int cmd_cleanup(int argc, char **argv)
 		cli_common_free(&c);
 		return ret;
 	}
-	sn_buf_init(&why);
-	s = nlk_open(&why);
+	s = open_sock();
 	if (!s) {
-		fprintf(stderr, "svcnft: %s\n", why.s ? why.s : "netlink");
-		sn_buf_free(&why);
 		cli_common_free(&c);
 		return CLI_RUNTIME;
 	}
-	sn_buf_free(&why);
 	lock = lock_netns();
 	ret = lock < 0 ? CLI_RUNTIME : cleanup_tables(s);
 	unlock_netns(lock);

@@ -150,7 +150,7 @@ static char *aff_record_chain(const struct bctx *b, const struct svc_service *s,
 	if (b->fam == RS_IP6)
 		return sn_asprintf("affinity-%s/%s/%s/%u", s->ns, s->name,
 				   sn_proto_name(p->proto), p->port);
-	return sn_asprintf("affinity-%u", s->affinity_timeout);
+	return aff_chain_name(s->affinity_timeout);
 }
 
 /* IPv6: the map of one endpoint port, for the cluster-wide or the local-only
