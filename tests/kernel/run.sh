@@ -493,7 +493,10 @@ t_concurrent() {
 
 # monitor NS FILE: record every ruleset event of NS until stop_monitor
 start_monitor() {
-	nsx "$1" nft monitor >"$2" 2>&1 &
+	# Not through nsx: a backgrounded shell function is a subshell, and $! would
+	# name it rather than nft, which then outlived the test (and kept its
+	# namespace alive). ip netns exec execs nft, so $! is nft itself.
+	ip netns exec "$1" nft monitor >"$2" 2>&1 &
 	MON=$!
 	BG_PIDS+=("$MON")
 	sleep 0.3
