@@ -40,6 +40,14 @@ struct input_ctx {
 	size_t nseen, seen_size;
 	struct dir_id dirs[MAX_DIR_DEPTH];	/* directories being read, outermost first */
 	unsigned ndirs;
+	bool no_dups;			/* one API object: the caller replaces by name */
+
+	/* Objects in w when the file being read began (see renumber). */
+	unsigned file_nsvcs, file_nslices, file_nnodes;
+
+	/* A top-level List whose items are being read one at a time. */
+	bool stream_sure;		/* its kind is known to be a List */
+	const struct kind_info *item_kind;	/* a typed list's (ServiceList...), or NULL */
 };
 
 struct kind_info {
@@ -310,7 +318,8 @@ static void load_list(struct input_ctx *c, const struct input_doc *doc, struct i
 	input_check_fields(o, m, list_fields);
 	if (input_get_seq(o, m, "items", &seq) != INPUT_SET)
 		return;	/* absent or null: an empty List */
-	for (i = 0, it = seq->child; it; it = it->next, i++) {
+	/* the first seq->skipped items were read as they came (stream_item) */
+	for (i = seq->skipped, it = seq->child; it; it = it->next, i++) {
 		snprintf(where, sizeof(where), "%s%sitems[%u]", o->path, o->plen ? "." : "", i);
 		load_object(c, doc, input_deref(it), item_kind, depth + 1, where);
 	}
@@ -321,7 +330,7 @@ static void load_object(struct input_ctx *c, const struct input_doc *doc,
 			unsigned depth, const char *where)
 {
 	const struct kind_info *ki;
-	const struct input_node *kn, *an;
+	const struct input_node *kn, *an, *items;
 	struct input_meta meta;
 	struct input_obj o;
 	const char *kind, *api;
@@ -373,6 +382,12 @@ static void load_object(struct input_ctx *c, const struct input_doc *doc,
 		return;
 	}
 
+	items = depth == 0 ? input_map_get(m, "items") : NULL;
+	if (items && items->kind == INPUT_SEQ && items->skipped)
+		input_obj_err(&o, items, "items",
+			      "%u items were read as a List's before kind said %s (a List's kind must come before its items)",
+			      items->skipped, text(q, sizeof(q), kind, klen));
+
 	ki = find_kind(kind, klen);
 	if (!ki || (api && !same_group(ki, api))) {
 		if (api && ki)
@@ -396,7 +411,7 @@ static void load_object(struct input_ctx *c, const struct input_doc *doc,
 
 	input_obj_pop(&o, 0);
 	read_meta(&o, m, ki, &meta);
-	if (meta.valid) {
+	if (meta.valid && !c->no_dups) {
 		first = seen_add(c, seen_key(ki->kind, ki->namespaced ? meta.ns : NULL, meta.name),
 				 &o.loc);
 		if (first) {
@@ -420,16 +435,108 @@ static void load_doc(void *ctx, const struct input_doc *doc)
 	load_object(ctx, doc, doc->root, NULL, 0, NULL);
 }
 
+/* A non-empty string scalar, or NULL. */
+static const struct input_node *str_field(const struct input_node *m, const char *key)
+{
+	const struct input_node *n = input_map_get(m, key);
+
+	return n && n->kind == INPUT_SCALAR && n->type == INPUT_STR && n->len ? n : NULL;
+}
+
+/*
+ * A document's root map reached its "items": read them one at a time when
+ * the root is surely a List (kind List or a typed list of its apiVersion),
+ * or when its kind is not known yet but its apiVersion is v1, as in
+ * `kubectl get -o json` (keys sorted: apiVersion, items, kind, metadata):
+ * then each item that names its own kind is read at once, and the first one
+ * that does not is kept, with the rest, until kind is known. Anything else
+ * is read as a whole tree, as before.
+ */
+static bool stream_items_begin(void *ctx, const struct input_doc *head)
+{
+	struct input_ctx *c = ctx;
+	const struct input_node *kn = str_field(head->root, "kind");
+	const struct input_node *an = str_field(head->root, "apiVersion");
+	const struct kind_info *ki;
+
+	c->stream_sure = false;
+	c->item_kind = NULL;
+	if (!kn)
+		return an && !strcmp(an->s, "v1");
+	if (!an)
+		return false;
+	if (!strcmp(kn->s, "List")) {
+		c->stream_sure = !strcmp(an->s, "v1");
+		return c->stream_sure;
+	}
+	if (kn->len > 4 && !strcmp(kn->s + kn->len - 4, "List") &&
+	    (ki = find_kind(kn->s, kn->len - 4)) && !strcmp(an->s, ki->api_version)) {
+		c->stream_sure = true;
+		c->item_kind = ki;
+		return true;
+	}
+	return false;
+}
+
+static bool stream_item(void *ctx, const struct input_doc *doc, unsigned idx,
+			const struct input_node *item)
+{
+	struct input_ctx *c = ctx;
+	char where[32];
+
+	item = input_deref(item);
+	if (!c->stream_sure && !(item && item->kind == INPUT_MAP && str_field(item, "kind")))
+		return true;	/* keep it (and the rest) until the List's kind is read */
+	snprintf(where, sizeof(where), "items[%u]", idx);
+	load_object(c, doc, item, c->item_kind, 1, where);
+	return false;
+}
+
+/* A JSON file turned out to hold several values: the objects read from
+ * its first one are in document 1. */
+static void renumber(void *ctx, const char *file)
+{
+	struct input_ctx *c = ctx;
+	unsigned i;
+
+	for (i = c->file_nsvcs; i < c->w->nsvcs; i++) {
+		struct svc_service *s = &c->w->svcs[i];
+		unsigned j;
+
+		if (s->loc.file != file || s->loc.doc)
+			continue;
+		s->loc.doc = 1;
+		for (j = 0; j < s->nports; j++)
+			s->ports[j].loc.doc = 1;
+	}
+	for (i = c->file_nslices; i < c->w->nslices; i++)
+		if (c->w->slices[i].loc.file == file && !c->w->slices[i].loc.doc)
+			c->w->slices[i].loc.doc = 1;
+	for (i = c->file_nnodes; i < c->w->nnodes; i++)
+		if (c->w->nodes[i].loc.file == file && !c->w->nodes[i].loc.doc)
+			c->w->nodes[i].loc.doc = 1;
+}
+
+static const struct input_stream_ops stream_ops = {
+	.doc = load_doc,
+	.items_begin = stream_items_begin,
+	.item = stream_item,
+	.renumber = renumber,
+};
+
 /* ---- files and directories ---- */
 
 static void load_buffer(struct input_ctx *c, const char *name, const char *buf, size_t len)
 {
 	const char *file = sn_diag_file(c->d, name);
 
+	c->file_nsvcs = c->w->nsvcs;
+	c->file_nslices = c->w->nslices;
+	c->file_nnodes = c->w->nnodes;
 	if (input_is_json(name, buf, len))
-		input_json_parse(c->d, file, buf, len, load_doc, c);
+		input_json_stream(c->d, file, buf, len, &stream_ops, c);
 	else
-		input_yaml_parse(c->d, file, buf, len, load_doc, c);
+		input_yaml_stream(c->d, file, buf, len, &stream_ops, c);
 }
 
 static void load_file(struct input_ctx *c, const char *path)
@@ -608,6 +715,42 @@ int input_load_buffer(const char *name, const char *buf, size_t len, struct svc_
 
 	ctx_init(&c, w, d);
 	load_buffer(&c, name, buf, len);
+	ctx_free(&c);
+	return (int)(d->errors - before);
+}
+
+int input_decode_object(const char *source, const char *kind, const char *buf, size_t len,
+			struct svc_world *w, struct sn_diag *d)
+{
+	size_t before = d->errors;
+	const struct input_node *root;
+	const struct kind_info *ki = NULL;
+	struct input_arena arena;
+	struct input_ctx c;
+
+	/* Not ctx_init: seeding the duplicate table from w would cost the
+	 * whole world per object; the caller replaces objects by name. */
+	memset(&c, 0, sizeof(c));
+	c.w = w;
+	c.d = d;
+	c.no_dups = true;
+	source = sn_diag_file(d, source);
+	if (kind && !(ki = find_kind(kind, strlen(kind)))) {
+		struct sn_loc loc = { .file = source };
+		char q[INPUT_QUOTE_MAX];
+
+		sn_diag_add(d, SN_ERROR, &loc, NULL, NULL, "kind %s is not read by svcnft",
+			    text(q, sizeof(q), kind, strlen(kind)));
+		return (int)(d->errors - before);
+	}
+	input_arena_init(&arena);
+	root = input_json_value(d, source, buf, len, &arena);
+	if (root) {
+		struct input_doc doc = { .file = source, .index = 1, .root = root };
+
+		load_object(&c, &doc, root, ki, 0, NULL);
+	}
+	input_arena_free(&arena);
 	ctx_free(&c);
 	return (int)(d->errors - before);
 }
