@@ -413,6 +413,8 @@ static struct input_node *jp_items(struct jparser *jp, struct input_node *head)
 			input_arena_rewind(jp->arena, &mark);
 			seq->skipped++;
 			item_failed = false;
+			if (jp->ops->consumed && !jp->no_pos)
+				jp->ops->consumed(jp->ctx, jp->pos_p);
 		} else {
 			stream = false;
 			jp_link(seq, &last, v);

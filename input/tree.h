@@ -182,6 +182,9 @@ struct input_stream_ops {
 	 * and what was kept from the first value (read with loc_doc 0)
 	 * belongs to document 1. The reader renumbers its own messages. */
 	void (*renumber)(void *ctx, const char *file);
+	/* Optional: after a streamed item, no byte of buf before upto will be
+	 * needed again (a mapped file may drop those pages). */
+	void (*consumed)(void *ctx, const char *upto);
 };
 
 unsigned input_yaml_stream(struct sn_diag *d, const char *file, const char *buf, size_t len,

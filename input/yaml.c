@@ -35,6 +35,7 @@ struct yaml_builder {
 	unsigned loc_doc;
 	const struct input_stream_ops *ops;
 	void *ctx;
+	const yaml_parser_t *parser;	/* how far it has read, for ops->consumed */
 	bool fatal;			/* nesting too deep: stop the file */
 	struct input_arena arena;
 	struct yb_frame stack[INPUT_MAX_DEPTH];
@@ -312,6 +313,9 @@ static void yb_item_end(struct yaml_builder *b)
 		if (b->anchor_puts == b->item_anchor_puts)
 			input_arena_rewind(&b->arena, &b->item_mark);
 		item_failed = false;
+		/* libyaml has copied all it read into its own buffers */
+		if (b->ops->consumed)
+			b->ops->consumed(b->ctx, (const char *)b->parser->input.string.current);
 	} else {
 		b->stream = false;	/* kept: this one and the rest stay in the tree */
 	}
@@ -524,6 +528,7 @@ unsigned input_yaml_stream(struct sn_diag *d, const char *file, const char *buf,
 		return 0;
 	}
 	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
+	b.parser = &parser;
 	while (!done) {
 		if (!yaml_parser_parse(&parser, &ev)) {
 			report_parser_error(&b, &parser, buf, len);
