@@ -299,6 +299,9 @@ static void yb_item_end(struct yaml_builder *b)
 	struct input_doc doc = yb_doc(b, b->stack[0].node);
 
 	b->in_item = false;
+	/* after an error the item's own end events were not built: close
+	 * whatever it left open */
+	b->depth = ITEMS_DEPTH;
 	if (item_failed || !b->ops->item(b->ctx, &doc, b->item_idx, input_deref(f->last))) {
 		/* handed on, or reported and skipped: unlink it and forget it,
 		 * unless it defined an anchor a later alias may name */
