@@ -26,7 +26,8 @@
 #define MAX_LIST_DEPTH 8
 
 struct seen_ent {
-	char *key;		/* "Kind\x1fnamespace\x1fname"; NULL = free slot */
+	char *key;		/* "Kind\x1fnamespace\x1fname" in keys; NULL = free slot */
+	uint64_t hash;
 	struct sn_loc loc;
 };
 
@@ -40,6 +41,7 @@ struct input_ctx {
 	struct sn_diag *d;
 	struct seen_ent *seen;	/* open addressing, power-of-two size */
 	size_t nseen, seen_size;
+	struct input_arena keys;	/* the seen keys: no malloc per object */
 	struct dir_id dirs[MAX_DIR_DEPTH];	/* directories being read, outermost first */
 	unsigned ndirs;
 	bool no_dups;			/* one API object: the caller replaces by name */
@@ -146,7 +148,15 @@ static bool same_group(const struct kind_info *ki, const char *api_version)
 
 /* ---- objects already seen ---- */
 
-static void seen_put(struct input_ctx *c, char *key, const struct sn_loc *loc);
+static void seen_insert(struct input_ctx *c, const struct seen_ent *e)
+{
+	size_t i, mask = c->seen_size - 1;
+
+	for (i = e->hash & mask; c->seen[i].key; i = (i + 1) & mask)
+		;
+	c->seen[i] = *e;
+	c->nseen++;
+}
 
 static void seen_grow(struct input_ctx *c)
 {
@@ -156,41 +166,49 @@ static void seen_grow(struct input_ctx *c)
 	c->seen_size = oldsize ? oldsize * 2 : 256;
 	c->seen = sn_calloc(c->seen_size, sizeof(*c->seen));
 	c->nseen = 0;
+	/* keys are distinct already: no comparisons, hashes kept */
 	for (i = 0; i < oldsize; i++) {
 		if (old[i].key)
-			seen_put(c, old[i].key, &old[i].loc);
+			seen_insert(c, &old[i]);
 	}
 	free(old);
 }
 
-/* Takes key. If it was there already, frees key and returns the first. */
-static const struct seen_ent *seen_add(struct input_ctx *c, char *key, const struct sn_loc *loc)
+/* Record kind/ns/name at loc. If it was there already, return the first. */
+static const struct seen_ent *seen_add(struct input_ctx *c, const char *kind, const char *ns,
+				       const char *name, const struct sn_loc *loc)
 {
-	size_t i, mask;
+	size_t kl = strlen(kind), nl = ns ? strlen(ns) : 0, ml = strlen(name);
+	size_t i, mask, len = kl + 1 + nl + 1 + ml;
+	char buf[512], *key = len < sizeof(buf) ? buf : sn_malloc(len + 1);
+	struct seen_ent e;
+
+	memcpy(key, kind, kl);
+	key[kl] = '\x1f';
+	if (nl)
+		memcpy(key + kl + 1, ns, nl);
+	key[kl + 1 + nl] = '\x1f';
+	memcpy(key + kl + 2 + nl, name, ml);
+	key[len] = '\0';
+	e.hash = sn_hash64(key, len, SN_HASH_SEED);
 
 	if ((c->nseen + 1) * 2 > c->seen_size)
 		seen_grow(c);
 	mask = c->seen_size - 1;
-	for (i = sn_hash_str(key, SN_HASH_SEED) & mask; c->seen[i].key; i = (i + 1) & mask) {
-		if (!strcmp(c->seen[i].key, key)) {
-			free(key);
+	for (i = e.hash & mask; c->seen[i].key; i = (i + 1) & mask) {
+		if (c->seen[i].hash == e.hash && !strcmp(c->seen[i].key, key)) {
+			if (key != buf)
+				free(key);
 			return &c->seen[i];
 		}
 	}
-	c->seen[i].key = key;
-	c->seen[i].loc = *loc;
+	e.key = input_arena_strndup(&c->keys, key, len);
+	e.loc = *loc;
+	c->seen[i] = e;
 	c->nseen++;
+	if (key != buf)
+		free(key);
 	return NULL;
-}
-
-static void seen_put(struct input_ctx *c, char *key, const struct sn_loc *loc)
-{
-	seen_add(c, key, loc);
-}
-
-static char *seen_key(const char *kind, const char *ns, const char *name)
-{
-	return sn_asprintf("%s\x1f%s\x1f%s", kind, ns ? ns : "", name);
 }
 
 /* Objects loaded by earlier calls count as seen (kind, namespace, name). */
@@ -202,27 +220,27 @@ static void seed_seen(struct input_ctx *c)
 		const struct svc_service *s = &c->w->svcs[i];
 
 		if (s->name)
-			seen_put(c, seen_key("Service", s->ns, s->name), &s->loc);
+			seen_add(c, "Service", s->ns, s->name, &s->loc);
 	}
 	for (i = 0; i < c->w->nslices; i++) {
 		const struct svc_slice *s = &c->w->slices[i];
 
 		if (s->name)
-			seen_put(c, seen_key(s->from_endpoints ? "Endpoints" : "EndpointSlice", s->ns,
-					     s->name),
-				 &s->loc);
+			seen_add(c, s->from_endpoints ? "Endpoints" : "EndpointSlice", s->ns,
+				 s->name, &s->loc);
 	}
 	for (i = 0; i < c->w->nnodes; i++) {
 		const struct svc_node *n = &c->w->nodes[i];
 
 		if (n->name)
-			seen_put(c, seen_key("Node", NULL, n->name), &n->loc);
+			seen_add(c, "Node", NULL, n->name, &n->loc);
 	}
 }
 
 static void ctx_init(struct input_ctx *c, struct svc_world *w, struct sn_diag *d)
 {
 	memset(c, 0, sizeof(*c));
+	input_arena_init(&c->keys);
 	c->w = w;
 	c->d = d;
 	seed_seen(c);
@@ -230,10 +248,7 @@ static void ctx_init(struct input_ctx *c, struct svc_world *w, struct sn_diag *d
 
 static void ctx_free(struct input_ctx *c)
 {
-	size_t i;
-
-	for (i = 0; i < c->seen_size; i++)
-		free(c->seen[i].key);
+	input_arena_free(&c->keys);
 	free(c->seen);
 }
 
@@ -418,8 +433,7 @@ static void load_object(struct input_ctx *c, const struct input_doc *doc,
 	input_obj_pop(&o, 0);
 	read_meta(&o, m, ki, &meta);
 	if (meta.valid && !c->no_dups) {
-		first = seen_add(c, seen_key(ki->kind, ki->namespaced ? meta.ns : NULL, meta.name),
-				 &o.loc);
+		first = seen_add(c, ki->kind, ki->namespaced ? meta.ns : NULL, meta.name, &o.loc);
 		if (first) {
 			if (first->loc.file)
 				input_obj_err(&o, m, NULL, "duplicate %s (first defined at %s:%u:%u)",
@@ -807,6 +821,7 @@ int input_decode_object(const char *source, const char *kind, const char *buf, s
 	/* Not ctx_init: seeding the duplicate table from w would cost the
 	 * whole world per object; the caller replaces objects by name. */
 	memset(&c, 0, sizeof(c));
+	input_arena_init(&c.keys);
 	c.w = w;
 	c.d = d;
 	c.no_dups = true;
