@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * input/tree.h: the generic document tree both readers produce (YAML through
- * libyaml events, JSON through cJSON plus a position scanner), and the small
+ * libyaml events, JSON through input/json.c's own reader), and the small
  * helpers the object readers use on it. Internal to input/.
  *
  * Every node carries its 1-based line:col. Scalars keep their text; their
