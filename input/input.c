@@ -11,6 +11,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -24,7 +26,8 @@
 #define MAX_LIST_DEPTH 8
 
 struct seen_ent {
-	char *key;		/* "Kind\x1fnamespace\x1fname"; NULL = free slot */
+	char *key;		/* "Kind\x1fnamespace\x1fname" in keys; NULL = free slot */
+	uint64_t hash;
 	struct sn_loc loc;
 };
 
@@ -38,8 +41,21 @@ struct input_ctx {
 	struct sn_diag *d;
 	struct seen_ent *seen;	/* open addressing, power-of-two size */
 	size_t nseen, seen_size;
+	struct input_arena keys;	/* the seen keys: no malloc per object */
 	struct dir_id dirs[MAX_DIR_DEPTH];	/* directories being read, outermost first */
 	unsigned ndirs;
+	bool no_dups;			/* one API object: the caller replaces by name */
+
+	/* The file being read, when it is mapped: pages before released are
+	 * given back as the reader moves on (see consumed). */
+	const char *map, *map_released;
+
+	/* Objects in w when the file being read began (see renumber). */
+	unsigned file_nsvcs, file_nslices, file_nnodes;
+
+	/* A top-level List whose items are being read one at a time. */
+	bool stream_sure;		/* its kind is known to be a List */
+	const struct kind_info *item_kind;	/* a typed list's (ServiceList...), or NULL */
 };
 
 struct kind_info {
@@ -132,7 +148,15 @@ static bool same_group(const struct kind_info *ki, const char *api_version)
 
 /* ---- objects already seen ---- */
 
-static void seen_put(struct input_ctx *c, char *key, const struct sn_loc *loc);
+static void seen_insert(struct input_ctx *c, const struct seen_ent *e)
+{
+	size_t i, mask = c->seen_size - 1;
+
+	for (i = e->hash & mask; c->seen[i].key; i = (i + 1) & mask)
+		;
+	c->seen[i] = *e;
+	c->nseen++;
+}
 
 static void seen_grow(struct input_ctx *c)
 {
@@ -142,41 +166,49 @@ static void seen_grow(struct input_ctx *c)
 	c->seen_size = oldsize ? oldsize * 2 : 256;
 	c->seen = sn_calloc(c->seen_size, sizeof(*c->seen));
 	c->nseen = 0;
+	/* keys are distinct already: no comparisons, hashes kept */
 	for (i = 0; i < oldsize; i++) {
 		if (old[i].key)
-			seen_put(c, old[i].key, &old[i].loc);
+			seen_insert(c, &old[i]);
 	}
 	free(old);
 }
 
-/* Takes key. If it was there already, frees key and returns the first. */
-static const struct seen_ent *seen_add(struct input_ctx *c, char *key, const struct sn_loc *loc)
+/* Record kind/ns/name at loc. If it was there already, return the first. */
+static const struct seen_ent *seen_add(struct input_ctx *c, const char *kind, const char *ns,
+				       const char *name, const struct sn_loc *loc)
 {
-	size_t i, mask;
+	size_t kl = strlen(kind), nl = ns ? strlen(ns) : 0, ml = strlen(name);
+	size_t i, mask, len = kl + 1 + nl + 1 + ml;
+	char buf[512], *key = len < sizeof(buf) ? buf : sn_malloc(len + 1);
+	struct seen_ent e;
+
+	memcpy(key, kind, kl);
+	key[kl] = '\x1f';
+	if (nl)
+		memcpy(key + kl + 1, ns, nl);
+	key[kl + 1 + nl] = '\x1f';
+	memcpy(key + kl + 2 + nl, name, ml);
+	key[len] = '\0';
+	e.hash = sn_hash64(key, len, SN_HASH_SEED);
 
 	if ((c->nseen + 1) * 2 > c->seen_size)
 		seen_grow(c);
 	mask = c->seen_size - 1;
-	for (i = sn_hash_str(key, SN_HASH_SEED) & mask; c->seen[i].key; i = (i + 1) & mask) {
-		if (!strcmp(c->seen[i].key, key)) {
-			free(key);
+	for (i = e.hash & mask; c->seen[i].key; i = (i + 1) & mask) {
+		if (c->seen[i].hash == e.hash && !strcmp(c->seen[i].key, key)) {
+			if (key != buf)
+				free(key);
 			return &c->seen[i];
 		}
 	}
-	c->seen[i].key = key;
-	c->seen[i].loc = *loc;
+	e.key = input_arena_strndup(&c->keys, key, len);
+	e.loc = *loc;
+	c->seen[i] = e;
 	c->nseen++;
+	if (key != buf)
+		free(key);
 	return NULL;
-}
-
-static void seen_put(struct input_ctx *c, char *key, const struct sn_loc *loc)
-{
-	seen_add(c, key, loc);
-}
-
-static char *seen_key(const char *kind, const char *ns, const char *name)
-{
-	return sn_asprintf("%s\x1f%s\x1f%s", kind, ns ? ns : "", name);
 }
 
 /* Objects loaded by earlier calls count as seen (kind, namespace, name). */
@@ -188,27 +220,27 @@ static void seed_seen(struct input_ctx *c)
 		const struct svc_service *s = &c->w->svcs[i];
 
 		if (s->name)
-			seen_put(c, seen_key("Service", s->ns, s->name), &s->loc);
+			seen_add(c, "Service", s->ns, s->name, &s->loc);
 	}
 	for (i = 0; i < c->w->nslices; i++) {
 		const struct svc_slice *s = &c->w->slices[i];
 
 		if (s->name)
-			seen_put(c, seen_key(s->from_endpoints ? "Endpoints" : "EndpointSlice", s->ns,
-					     s->name),
-				 &s->loc);
+			seen_add(c, s->from_endpoints ? "Endpoints" : "EndpointSlice", s->ns,
+				 s->name, &s->loc);
 	}
 	for (i = 0; i < c->w->nnodes; i++) {
 		const struct svc_node *n = &c->w->nodes[i];
 
 		if (n->name)
-			seen_put(c, seen_key("Node", NULL, n->name), &n->loc);
+			seen_add(c, "Node", NULL, n->name, &n->loc);
 	}
 }
 
 static void ctx_init(struct input_ctx *c, struct svc_world *w, struct sn_diag *d)
 {
 	memset(c, 0, sizeof(*c));
+	input_arena_init(&c->keys);
 	c->w = w;
 	c->d = d;
 	seed_seen(c);
@@ -216,10 +248,7 @@ static void ctx_init(struct input_ctx *c, struct svc_world *w, struct sn_diag *d
 
 static void ctx_free(struct input_ctx *c)
 {
-	size_t i;
-
-	for (i = 0; i < c->seen_size; i++)
-		free(c->seen[i].key);
+	input_arena_free(&c->keys);
 	free(c->seen);
 }
 
@@ -310,7 +339,8 @@ static void load_list(struct input_ctx *c, const struct input_doc *doc, struct i
 	input_check_fields(o, m, list_fields);
 	if (input_get_seq(o, m, "items", &seq) != INPUT_SET)
 		return;	/* absent or null: an empty List */
-	for (i = 0, it = seq->child; it; it = it->next, i++) {
+	/* the first seq->skipped items were read as they came (stream_item) */
+	for (i = seq->skipped, it = seq->child; it; it = it->next, i++) {
 		snprintf(where, sizeof(where), "%s%sitems[%u]", o->path, o->plen ? "." : "", i);
 		load_object(c, doc, input_deref(it), item_kind, depth + 1, where);
 	}
@@ -321,7 +351,7 @@ static void load_object(struct input_ctx *c, const struct input_doc *doc,
 			unsigned depth, const char *where)
 {
 	const struct kind_info *ki;
-	const struct input_node *kn, *an;
+	const struct input_node *kn, *an, *items;
 	struct input_meta meta;
 	struct input_obj o;
 	const char *kind, *api;
@@ -373,6 +403,12 @@ static void load_object(struct input_ctx *c, const struct input_doc *doc,
 		return;
 	}
 
+	items = depth == 0 ? input_map_get(m, "items") : NULL;
+	if (items && items->kind == INPUT_SEQ && items->skipped)
+		input_obj_err(&o, items, "items",
+			      "%u items were read as a List's before kind said %s (a List's kind must come before its items)",
+			      items->skipped, text(q, sizeof(q), kind, klen));
+
 	ki = find_kind(kind, klen);
 	if (!ki || (api && !same_group(ki, api))) {
 		if (api && ki)
@@ -396,9 +432,8 @@ static void load_object(struct input_ctx *c, const struct input_doc *doc,
 
 	input_obj_pop(&o, 0);
 	read_meta(&o, m, ki, &meta);
-	if (meta.valid) {
-		first = seen_add(c, seen_key(ki->kind, ki->namespaced ? meta.ns : NULL, meta.name),
-				 &o.loc);
+	if (meta.valid && !c->no_dups) {
+		first = seen_add(c, ki->kind, ki->namespaced ? meta.ns : NULL, meta.name, &o.loc);
 		if (first) {
 			if (first->loc.file)
 				input_obj_err(&o, m, NULL, "duplicate %s (first defined at %s:%u:%u)",
@@ -420,27 +455,189 @@ static void load_doc(void *ctx, const struct input_doc *doc)
 	load_object(ctx, doc, doc->root, NULL, 0, NULL);
 }
 
+/* A non-empty string scalar, or NULL. */
+static const struct input_node *str_field(const struct input_node *m, const char *key)
+{
+	const struct input_node *n = input_map_get(m, key);
+
+	return n && n->kind == INPUT_SCALAR && n->type == INPUT_STR && n->len ? n : NULL;
+}
+
+/*
+ * A document's root map reached its "items": read them one at a time when
+ * the root is surely a List (kind List or a typed list of its apiVersion),
+ * or when its kind is not known yet but its apiVersion is v1, as in
+ * `kubectl get -o json` (keys sorted: apiVersion, items, kind, metadata):
+ * then each item that names its own kind is read at once, and the first one
+ * that does not is kept, with the rest, until kind is known. Anything else
+ * is read as a whole tree, as before.
+ */
+static bool stream_items_begin(void *ctx, const struct input_doc *head)
+{
+	struct input_ctx *c = ctx;
+	const struct input_node *kn = str_field(head->root, "kind");
+	const struct input_node *an = str_field(head->root, "apiVersion");
+	const struct kind_info *ki;
+
+	c->stream_sure = false;
+	c->item_kind = NULL;
+	if (!kn)
+		return an && !strcmp(an->s, "v1");
+	if (!an)
+		return false;
+	if (!strcmp(kn->s, "List")) {
+		c->stream_sure = !strcmp(an->s, "v1");
+		return c->stream_sure;
+	}
+	if (kn->len > 4 && !strcmp(kn->s + kn->len - 4, "List") &&
+	    (ki = find_kind(kn->s, kn->len - 4)) && !strcmp(an->s, ki->api_version)) {
+		c->stream_sure = true;
+		c->item_kind = ki;
+		return true;
+	}
+	return false;
+}
+
+static bool stream_item(void *ctx, const struct input_doc *doc, unsigned idx,
+			const struct input_node *item)
+{
+	struct input_ctx *c = ctx;
+	char where[32];
+
+	item = input_deref(item);
+	if (!c->stream_sure && !(item && item->kind == INPUT_MAP && str_field(item, "kind")))
+		return true;	/* keep it (and the rest) until the List's kind is read */
+	snprintf(where, sizeof(where), "items[%u]", idx);
+	load_object(c, doc, item, c->item_kind, 1, where);
+	return false;
+}
+
+/* A JSON file turned out to hold several values: the objects read from
+ * its first one are in document 1. */
+static void renumber(void *ctx, const char *file)
+{
+	struct input_ctx *c = ctx;
+	unsigned i;
+
+	for (i = c->file_nsvcs; i < c->w->nsvcs; i++) {
+		struct svc_service *s = &c->w->svcs[i];
+		unsigned j;
+
+		if (s->loc.file != file || s->loc.doc)
+			continue;
+		s->loc.doc = 1;
+		for (j = 0; j < s->nports; j++)
+			s->ports[j].loc.doc = 1;
+	}
+	for (i = c->file_nslices; i < c->w->nslices; i++)
+		if (c->w->slices[i].loc.file == file && !c->w->slices[i].loc.doc)
+			c->w->slices[i].loc.doc = 1;
+	for (i = c->file_nnodes; i < c->w->nnodes; i++)
+		if (c->w->nodes[i].loc.file == file && !c->w->nodes[i].loc.doc)
+			c->w->nodes[i].loc.doc = 1;
+}
+
+/* Give back the mapped pages of a List's items already read, 4 MiB at a
+ * time (fewer system calls), so that a 60 MB List file is not all resident
+ * at the end. They are clean pages of a private file mapping: touched
+ * again (an error's line:col counted from the start), they are read back
+ * from the page cache. */
+#define RELEASE_STEP (4u << 20)
+
+static void consumed(void *ctx, const char *upto)
+{
+	struct input_ctx *c = ctx;
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	const char *to;
+
+	if (!c->map || upto < c->map_released + RELEASE_STEP)
+		return;
+	to = (const char *)((uintptr_t)upto & ~(page - 1));
+	madvise((void *)(uintptr_t)c->map_released, (size_t)(to - c->map_released), MADV_DONTNEED);
+	c->map_released = to;
+}
+
+static const struct input_stream_ops stream_ops = {
+	.doc = load_doc,
+	.items_begin = stream_items_begin,
+	.item = stream_item,
+	.renumber = renumber,
+	.consumed = consumed,
+};
+
 /* ---- files and directories ---- */
 
 static void load_buffer(struct input_ctx *c, const char *name, const char *buf, size_t len)
 {
 	const char *file = sn_diag_file(c->d, name);
 
+	c->file_nsvcs = c->w->nsvcs;
+	c->file_nslices = c->w->nslices;
+	c->file_nnodes = c->w->nnodes;
 	if (input_is_json(name, buf, len))
-		input_json_parse(c->d, file, buf, len, load_doc, c);
+		input_json_stream(c->d, file, buf, len, &stream_ops, c);
 	else
-		input_yaml_parse(c->d, file, buf, len, load_doc, c);
+		input_yaml_stream(c->d, file, buf, len, &stream_ops, c);
 }
 
+/*
+ * Map a manifest file rather than read() it: a 60 MB List read into a fresh
+ * buffer costs a copy and a page fault per page of that buffer, which
+ * profiles showed as a quarter of `compile`; mapped, the page cache is
+ * read in place. The readers copy what they keep, so the mapping lives only
+ * while the file is parsed. (A file truncated by someone else during those
+ * milliseconds would fault; manifests are replaced, not rewritten in place,
+ * by kubectl and by ConfigMap mounts.) Same checks and messages as
+ * input_read_file.
+ */
 static void load_file(struct input_ctx *c, const char *path)
 {
-	size_t len;
-	char *buf = input_read_file(c->d, path, &len);
+	struct sn_loc loc = { .file = sn_diag_file(c->d, path) };
+	struct stat st;
+	void *map;
+	int fd;
 
-	if (!buf)
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		sn_diag_add(c->d, SN_ERROR, &loc, NULL, NULL, "cannot open: %s", strerror(errno));
 		return;
-	load_buffer(c, path, buf, len);
-	free(buf);
+	}
+	if (fstat(fd, &st) < 0) {
+		sn_diag_add(c->d, SN_ERROR, &loc, NULL, NULL, "cannot stat: %s", strerror(errno));
+		goto out_close;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		sn_diag_add(c->d, SN_ERROR, &loc, NULL, NULL, "is not a regular file");
+		goto out_close;
+	}
+	if ((uint64_t)st.st_size > INPUT_MAX_FILE_SIZE) {
+		sn_diag_add(c->d, SN_ERROR, &loc, NULL, NULL,
+			    "is %llu bytes (allowed: at most %u MiB per file; split it)",
+			    (unsigned long long)st.st_size, INPUT_MAX_FILE_SIZE >> 20);
+		goto out_close;
+	}
+	if (st.st_size == 0) {
+		load_buffer(c, path, "", 0);
+		goto out_close;
+	}
+	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (map == MAP_FAILED) {
+		/* a file system that cannot map: read it */
+		size_t len;
+		char *buf = input_read_file(c->d, path, &len);
+
+		if (buf)
+			load_buffer(c, path, buf, len);
+		free(buf);
+		goto out_close;
+	}
+	madvise(map, (size_t)st.st_size, MADV_SEQUENTIAL);
+	c->map = c->map_released = map;
+	load_buffer(c, path, map, (size_t)st.st_size);
+	c->map = c->map_released = NULL;
+	munmap(map, (size_t)st.st_size);
+out_close:
+	close(fd);
 }
 
 static bool manifest_name(const char *name)
@@ -608,6 +805,43 @@ int input_load_buffer(const char *name, const char *buf, size_t len, struct svc_
 
 	ctx_init(&c, w, d);
 	load_buffer(&c, name, buf, len);
+	ctx_free(&c);
+	return (int)(d->errors - before);
+}
+
+int input_decode_object(const char *source, const char *kind, const char *buf, size_t len,
+			struct svc_world *w, struct sn_diag *d)
+{
+	size_t before = d->errors;
+	const struct input_node *root;
+	const struct kind_info *ki = NULL;
+	struct input_arena arena;
+	struct input_ctx c;
+
+	/* Not ctx_init: seeding the duplicate table from w would cost the
+	 * whole world per object; the caller replaces objects by name. */
+	memset(&c, 0, sizeof(c));
+	input_arena_init(&c.keys);
+	c.w = w;
+	c.d = d;
+	c.no_dups = true;
+	source = sn_diag_file(d, source);
+	if (kind && !(ki = find_kind(kind, strlen(kind)))) {
+		struct sn_loc loc = { .file = source };
+		char q[INPUT_QUOTE_MAX];
+
+		sn_diag_add(d, SN_ERROR, &loc, NULL, NULL, "kind %s is not read by svcnft",
+			    text(q, sizeof(q), kind, strlen(kind)));
+		return (int)(d->errors - before);
+	}
+	input_arena_init(&arena);
+	root = input_json_value(d, source, buf, len, &arena);
+	if (root) {
+		struct input_doc doc = { .file = source, .index = 1, .root = root };
+
+		load_object(&c, &doc, root, ki, 0, NULL);
+	}
+	input_arena_free(&arena);
 	ctx_free(&c);
 	return (int)(d->errors - before);
 }

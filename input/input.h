@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * input/input.h: Kubernetes manifests (YAML via libyaml, JSON via cJSON) to
+ * input/input.h: Kubernetes manifests (YAML via libyaml, JSON by input/json.c) to
  * the service model, with every problem reported at file:line:col with the
  * object's kind, namespace/name and field path.
  */
@@ -35,6 +35,20 @@ int input_load(const char *const *paths, unsigned npaths, struct svc_world *w,
  * duplicate detection, in both functions. */
 int input_load_buffer(const char *name, const char *buf, size_t len, struct svc_world *w,
 		      struct sn_diag *d);
+
+/*
+ * Decode ONE API object given as JSON (an item of a list page, or the
+ * `object` of a watch event) and add it to w when valid. kind: the kind the
+ * list implies for items that carry none ("Service" for a ServiceList page;
+ * its apiVersion is implied too), or NULL when the object names its own.
+ * source names the object's origin in messages, which read
+ * "<source>: error: Service ns/name: spec.ports[0].port: ..." (an API object
+ * has no file to point into: no line:col). Objects already in w are not
+ * looked at: the caller replaces an object by removing the old one.
+ * Returns the number of errors added to d.
+ */
+int input_decode_object(const char *source, const char *kind, const char *buf, size_t len,
+			struct svc_world *w, struct sn_diag *d);
 
 /* The fields svcnft uses from a KubeProxyConfiguration
  * (kubeproxy.config.k8s.io/v1alpha1). has_* says whether the file set it. */

@@ -14,7 +14,7 @@
 /* ---- arena ---- */
 
 /* 256 KiB: a typical Kubernetes object is a few hundred nodes (a few KiB),
- * so one chunk serves many documents and a 30 MB List needs ~500 chunks. */
+ * so one chunk serves many documents or List items. */
 #define ARENA_CHUNK (256u << 10)
 
 struct input_arena_chunk {
@@ -26,8 +26,15 @@ struct input_arena_chunk {
 
 void input_arena_init(struct input_arena *a)
 {
-	a->chunks = NULL;
-	a->p = a->end = NULL;
+	memset(a, 0, sizeof(*a));
+}
+
+static void arena_use(struct input_arena *a, struct input_arena_chunk *c)
+{
+	c->next = a->chunks;
+	a->chunks = c;
+	a->p = c->data;
+	a->end = c->data + c->size;
 }
 
 static void *arena_raw(struct input_arena *a, size_t n)
@@ -37,26 +44,23 @@ static void *arena_raw(struct input_arena *a, size_t n)
 
 	n = (n + 7) & ~(size_t)7;
 	if (n > ARENA_CHUNK / 4) {
-		/* A big one-off block, linked behind the chunk we bump-allocate
-		 * from so that chunk stays in use. */
+		/* A big one-off block on a list of its own, so that the chunk
+		 * being bump-allocated from stays in use. */
 		c = sn_malloc(sizeof(*c) + n);
 		c->size = n;
-		if (a->chunks) {
-			c->next = a->chunks->next;
-			a->chunks->next = c;
-		} else {
-			c->next = NULL;
-			a->chunks = c;
-		}
+		c->next = a->big;
+		a->big = c;
 		return c->data;
 	}
 	if ((size_t)(a->end - a->p) < n) {
-		c = sn_malloc(sizeof(*c) + ARENA_CHUNK);
-		c->size = ARENA_CHUNK;
-		c->next = a->chunks;
-		a->chunks = c;
-		a->p = c->data;
-		a->end = c->data + ARENA_CHUNK;
+		if (a->spare) {
+			c = a->spare;
+			a->spare = NULL;
+		} else {
+			c = sn_malloc(sizeof(*c) + ARENA_CHUNK);
+			c->size = ARENA_CHUNK;
+		}
+		arena_use(a, c);
 	}
 	p = a->p;
 	a->p += n;
@@ -80,36 +84,66 @@ char *input_arena_strndup(struct input_arena *a, const char *s, size_t n)
 	return p;
 }
 
-void input_arena_reset(struct input_arena *a)
+static void arena_free_list(struct input_arena_chunk *c, const struct input_arena_chunk *stop)
 {
-	struct input_arena_chunk *keep = NULL, *c, *next;
+	struct input_arena_chunk *next;
 
-	for (c = a->chunks; c; c = next) {
+	for (; c != stop; c = next) {
 		next = c->next;
-		if (!keep && c->size == ARENA_CHUNK) {
-			keep = c;
-			continue;
-		}
 		free(c);
 	}
-	a->chunks = keep;
-	if (keep) {
-		keep->next = NULL;
-		a->p = keep->data;
-		a->end = keep->data + keep->size;
-	} else {
-		a->p = a->end = NULL;
+}
+
+struct input_arena_mark input_arena_mark(const struct input_arena *a)
+{
+	return (struct input_arena_mark){ .chunk = a->chunks, .big = a->big, .p = a->p };
+}
+
+void input_arena_rewind(struct input_arena *a, const struct input_arena_mark *m)
+{
+	struct input_arena_chunk *c, *next;
+
+	arena_free_list(a->big, m->big);
+	a->big = m->big;
+	/* Chunks taken since the mark: keep one as the spare, so that a
+	 * List whose items each overflow a chunk does not malloc per item. */
+	for (c = a->chunks; c != m->chunk; c = next) {
+		next = c->next;
+		if (!a->spare)
+			a->spare = c;
+		else
+			free(c);
 	}
+	a->chunks = m->chunk;
+	a->p = m->p;
+	a->end = m->chunk ? m->chunk->data + m->chunk->size : NULL;
+}
+
+void input_arena_reset(struct input_arena *a)
+{
+	struct input_arena_chunk *keep = a->spare, *c, *next;
+
+	arena_free_list(a->big, NULL);
+	a->big = NULL;
+	for (c = a->chunks; c; c = next) {
+		next = c->next;
+		if (!keep)
+			keep = c;
+		else
+			free(c);
+	}
+	a->chunks = NULL;
+	a->spare = NULL;
+	a->p = a->end = NULL;
+	if (keep)
+		arena_use(a, keep);
 }
 
 void input_arena_free(struct input_arena *a)
 {
-	struct input_arena_chunk *c, *next;
-
-	for (c = a->chunks; c; c = next) {
-		next = c->next;
-		free(c);
-	}
+	arena_free_list(a->chunks, NULL);
+	arena_free_list(a->big, NULL);
+	free(a->spare);
 	input_arena_init(a);
 }
 

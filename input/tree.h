@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * input/tree.h: the generic document tree both readers produce (YAML through
- * libyaml events, JSON through cJSON plus a position scanner), and the small
+ * libyaml events, JSON through input/json.c's own reader), and the small
  * helpers the object readers use on it. Internal to input/.
  *
  * Every node carries its 1-based line:col. Scalars keep their text; their
@@ -10,8 +10,9 @@
  * and JSON strings are strings.
  *
  * Ownership: nodes and their text live in a struct input_arena that the
- * reader resets after each document; a document callback must copy what it
- * keeps.
+ * reader resets after each document, and (for the items of a top-level
+ * List handed on one at a time) rewinds after each item; a callback must
+ * copy what it keeps.
  */
 #ifndef SVCNFT_INPUT_TREE_H
 #define SVCNFT_INPUT_TREE_H
@@ -32,12 +33,20 @@
  * 10,000 Services with their slices are about 30 MB. */
 #define INPUT_MAX_FILE_SIZE (256u << 20)
 
-/* ---- arena: bump allocation, freed all at once ---- */
+/* ---- arena: bump allocation, freed all at once or back to a mark ---- */
 struct input_arena_chunk;
 
 struct input_arena {
-	struct input_arena_chunk *chunks;	/* newest first */
+	struct input_arena_chunk *chunks;	/* bump chunks, newest first */
+	struct input_arena_chunk *big;		/* one-off large blocks, newest first */
+	struct input_arena_chunk *spare;	/* an emptied chunk kept for reuse */
 	char *p, *end;				/* free space in the newest chunk */
+};
+
+/* Where an arena stood: input_arena_rewind() frees what came after. */
+struct input_arena_mark {
+	struct input_arena_chunk *chunk, *big;
+	char *p;
 };
 
 void input_arena_init(struct input_arena *a);
@@ -46,6 +55,9 @@ char *input_arena_strndup(struct input_arena *a, const char *s, size_t n);
 /* Forget everything, keep one chunk for the next document. */
 void input_arena_reset(struct input_arena *a);
 void input_arena_free(struct input_arena *a);
+struct input_arena_mark input_arena_mark(const struct input_arena *a);
+/* Forget what was allocated since m (one List item), keeping a chunk. */
+void input_arena_rewind(struct input_arena *a, const struct input_arena_mark *m);
 
 /* ---- nodes ---- */
 enum input_node_kind {
@@ -69,6 +81,8 @@ struct input_node {
 	const char *s;			/* scalar text, NUL-terminated (may also hold a NUL: see len) */
 	uint32_t len;			/* bytes in s */
 	uint32_t n;			/* seq: items; map: key/value pairs */
+	uint32_t skipped;		/* seq: leading items handed on one at a time and not
+					 * kept; the children are the items from index skipped */
 	uint32_t line, col;		/* 1-based */
 	uint32_t weight;		/* nodes this one stands for, aliases expanded (saturates) */
 	uint8_t kind;			/* enum input_node_kind */
@@ -142,6 +156,49 @@ unsigned input_yaml_parse(struct sn_diag *d, const char *file, const char *buf, 
 			  input_doc_fn *fn, void *ctx);
 unsigned input_json_parse(struct sn_diag *d, const char *file, const char *buf, size_t len,
 			  input_doc_fn *fn, void *ctx);
+
+/*
+ * Streaming: the same, but the "items" list of a document's root map can be
+ * handed on one item at a time, each item's tree freed once its callback
+ * returns, so that a 60 MB List never exists as one tree.
+ *
+ * When the root map reaches its "items" key and the value is a list,
+ * items_begin is called with doc->root the root map holding only the pairs
+ * before "items" (the reader has not seen the rest). It returns true to have
+ * the items streamed. Then item is called for each item (idx counts from 0;
+ * an item with a structural error is reported and skipped); it returns
+ * false when done with it (its tree is freed) or true to keep it: that item
+ * and every later one are then kept in the list as usual (the list's
+ * skipped says how many were handed on before). Finally doc is called with
+ * the whole root as for any document, unless the document had an error.
+ * Syntax errors and nesting too deep stop the file, in both formats.
+ */
+struct input_stream_ops {
+	input_doc_fn *doc;
+	bool (*items_begin)(void *ctx, const struct input_doc *head);
+	bool (*item)(void *ctx, const struct input_doc *doc, unsigned idx,
+		     const struct input_node *item);
+	/* Optional, JSON: a second value has begun, so the file is a stream
+	 * and what was kept from the first value (read with loc_doc 0)
+	 * belongs to document 1. The reader renumbers its own messages. */
+	void (*renumber)(void *ctx, const char *file);
+	/* Optional: after a streamed item, no byte of buf before upto will be
+	 * needed again (a mapped file may drop those pages). */
+	void (*consumed)(void *ctx, const char *upto);
+};
+
+unsigned input_yaml_stream(struct sn_diag *d, const char *file, const char *buf, size_t len,
+			   const struct input_stream_ops *ops, void *ctx);
+unsigned input_json_stream(struct sn_diag *d, const char *file, const char *buf, size_t len,
+			   const struct input_stream_ops *ops, void *ctx);
+
+/* One JSON value (an API object) without positions: nodes get line and
+ * col 0, so that messages name source alone, as an API object has no file
+ * to point into. Returns the root (in a), or NULL after reporting a syntax
+ * error, too deep a nesting, a duplicate key or text after the value to d
+ * at source. */
+const struct input_node *input_json_value(struct sn_diag *d, const char *source,
+					  const char *buf, size_t len, struct input_arena *a);
 
 /* Does the name end in .json (then JSON), or .yaml/.yml (YAML)? Without a
  * known extension the first non-blank byte decides: '{' or '[' is JSON. */

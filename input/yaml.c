@@ -4,7 +4,9 @@
  *
  * Events are folded into input_node trees one document at a time; each
  * finished document is handed to the caller and its arena reused, so a file
- * of 20,000 documents never holds more than one tree.
+ * of 20,000 documents never holds more than one tree. The items of a root
+ * map's "items" list can be handed on one at a time (input_stream_ops), so
+ * a `kind: List` of 20,000 objects does not either.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +31,12 @@ struct yb_anchor {
 struct yaml_builder {
 	struct sn_diag *d;
 	const char *file;
+	unsigned index;			/* of the document */
 	unsigned loc_doc;
+	const struct input_stream_ops *ops;
+	void *ctx;
+	const yaml_parser_t *parser;	/* how far it has read, for ops->consumed */
+	bool fatal;			/* nesting too deep: stop the file */
 	struct input_arena arena;
 	struct yb_frame stack[INPUT_MAX_DEPTH];
 	unsigned depth;
@@ -38,7 +45,24 @@ struct yaml_builder {
 	uint64_t alias_nodes;
 	struct yb_anchor *anchors;	/* open addressing, power-of-two size */
 	size_t nanchors, anchors_size;
+	uint64_t anchor_puts;		/* anchors registered in this document */
+
+	/* The root map's "items", handed on one at a time: the list is the
+	 * frame at depth ITEMS_DEPTH - 1, an item is the node (and everything
+	 * inside it) that starts at event depth ITEMS_DEPTH. */
+	unsigned ev_depth;		/* open collections, counted even past an error */
+	bool items_seen;		/* the root's items list was met (once per document) */
+	bool stream;			/* its items are being handed on */
+	bool in_item;
+	unsigned item_idx;
+	struct input_arena_mark item_mark;
+	struct input_node *item_last;	/* the list's frame before the item */
+	uint32_t item_nkids;
+	uint64_t item_weight, item_anchor_puts;
+	bool item_doc_failed;
 };
+
+#define ITEMS_DEPTH 2
 
 static void yb_errorv(struct yaml_builder *b, unsigned line, unsigned col, const char *fmt,
 		      va_list ap) SN_PRINTF(4, 0);
@@ -86,6 +110,7 @@ static void anchor_put(struct yaml_builder *b, const char *name, const struct in
 		}
 		free(old);
 	}
+	b->anchor_puts++;
 	mask = b->anchors_size - 1;
 	for (i = anchor_hash(name) & mask;; i = (i + 1) & mask) {
 		if (!b->anchors[i].name) {
@@ -128,6 +153,10 @@ static void yb_reset(struct yaml_builder *b)
 	free(b->anchors);
 	b->anchors = NULL;
 	b->nanchors = b->anchors_size = 0;
+	b->anchor_puts = 0;
+	b->ev_depth = 0;
+	b->items_seen = b->stream = b->in_item = false;
+	b->item_idx = 0;
 }
 
 static struct input_node *yb_node(struct yaml_builder *b, enum input_node_kind kind,
@@ -218,11 +247,91 @@ static uint8_t scalar_type(const yaml_event_t *ev)
 	return input_yaml_resolve(s, len);
 }
 
+static struct input_doc yb_doc(const struct yaml_builder *b, const struct input_node *root)
+{
+	return (struct input_doc){ .file = b->file, .index = b->index, .loc_doc = b->loc_doc,
+				   .root = root };
+}
+
+/* Is a list opening now the value of the root map's "items" (the first
+ * such list of the document)? */
+static bool yb_is_items(const struct yaml_builder *b, enum input_node_kind kind)
+{
+	const struct yb_frame *root = &b->stack[0];
+	const struct input_node *key;
+
+	if (kind != INPUT_SEQ || b->depth != ITEMS_DEPTH - 1 || b->items_seen || !b->ops ||
+	    !b->ops->items_begin || !b->ops->item || root->node->kind != INPUT_MAP ||
+	    root->nkids % 2 == 0)
+		return false;
+	key = input_deref(root->last);
+	return key->kind == INPUT_SCALAR && key->len == 5 && !memcmp(key->s, "items", 5);
+}
+
+/* The root's items list just opened: does the consumer want its items one
+ * at a time? It sees the root's pairs so far. */
+static void yb_items_begin(struct yaml_builder *b)
+{
+	struct input_doc head = yb_doc(b, b->stack[0].node);
+
+	b->items_seen = true;
+	b->stream = b->ops->items_begin(b->ctx, &head);
+}
+
+static void yb_item_start(struct yaml_builder *b)
+{
+	const struct yb_frame *f = &b->stack[ITEMS_DEPTH - 1];
+
+	b->in_item = true;
+	b->item_mark = input_arena_mark(&b->arena);
+	b->item_last = f->last;
+	b->item_nkids = f->nkids;
+	b->item_weight = f->weight;
+	b->item_anchor_puts = b->anchor_puts;
+	b->item_doc_failed = b->failed;
+	b->failed = false;
+}
+
+static void yb_item_end(struct yaml_builder *b)
+{
+	struct yb_frame *f = &b->stack[ITEMS_DEPTH - 1];
+	bool item_failed = b->failed;
+	struct input_doc doc = yb_doc(b, b->stack[0].node);
+
+	b->in_item = false;
+	/* after an error the item's own end events were not built: close
+	 * whatever it left open */
+	b->depth = ITEMS_DEPTH;
+	if (item_failed || !b->ops->item(b->ctx, &doc, b->item_idx, input_deref(f->last))) {
+		/* handed on, or reported and skipped: unlink it and forget it,
+		 * unless it defined an anchor a later alias may name */
+		f->last = b->item_last;
+		if (f->last)
+			f->last->next = NULL;
+		else
+			f->node->child = NULL;
+		f->nkids = b->item_nkids;
+		f->weight = b->item_weight;
+		f->node->skipped++;
+		if (b->anchor_puts == b->item_anchor_puts)
+			input_arena_rewind(&b->arena, &b->item_mark);
+		item_failed = false;
+		/* libyaml has copied all it read into its own buffers */
+		if (b->ops->consumed)
+			b->ops->consumed(b->ctx, (const char *)b->parser->input.string.current);
+	} else {
+		b->stream = false;	/* kept: this one and the rest stay in the tree */
+	}
+	b->failed = b->item_doc_failed || item_failed;
+	b->item_idx++;
+}
+
 static void yb_event(struct yaml_builder *b, const yaml_event_t *ev)
 {
 	struct input_node *n;
 	struct yb_frame *f;
 	const struct input_node *target;
+	bool items;
 
 	switch (ev->type) {
 	case YAML_SCALAR_EVENT:
@@ -262,13 +371,18 @@ static void yb_event(struct yaml_builder *b, const yaml_event_t *ev)
 	case YAML_SEQUENCE_START_EVENT:
 	case YAML_MAPPING_START_EVENT:
 		if (b->depth >= INPUT_MAX_DEPTH) {
+			/* Stop the file here: libyaml's scanner does work per
+			 * open flow level for every token, so reading on
+			 * through 100,000 "[" would take minutes. */
 			yb_error(b, &ev->start_mark,
 				 "nesting deeper than %d levels (allowed: at most %d maps and lists inside each other)",
 				 INPUT_MAX_DEPTH, INPUT_MAX_DEPTH);
+			b->fatal = true;
 			return;
 		}
 		n = yb_node(b, ev->type == YAML_MAPPING_START_EVENT ? INPUT_MAP : INPUT_SEQ,
 			    &ev->start_mark);
+		items = yb_is_items(b, n->kind);
 		yb_add(b, n, &ev->start_mark);
 		if (b->failed)
 			return;
@@ -280,6 +394,8 @@ static void yb_event(struct yaml_builder *b, const yaml_event_t *ev)
 		f->anchor = yb_anchor(b, ev->type == YAML_MAPPING_START_EVENT
 						 ? ev->data.mapping_start.anchor
 						 : ev->data.sequence_start.anchor);
+		if (items)
+			yb_items_begin(b);
 		break;
 	case YAML_SEQUENCE_END_EVENT:
 	case YAML_MAPPING_END_EVENT:
@@ -303,6 +419,30 @@ static void yb_event(struct yaml_builder *b, const yaml_event_t *ev)
 	default:
 		break;
 	}
+}
+
+/* One event inside a document: build, and cut the root's items apart when
+ * they are streamed. The event depth is counted even after an error, so
+ * that the end of a bad item is still found. */
+static void yb_step(struct yaml_builder *b, const yaml_event_t *ev)
+{
+	bool start = ev->type == YAML_SCALAR_EVENT || ev->type == YAML_ALIAS_EVENT ||
+		     ev->type == YAML_SEQUENCE_START_EVENT || ev->type == YAML_MAPPING_START_EVENT;
+
+	if (b->stream && start && b->ev_depth == ITEMS_DEPTH)
+		yb_item_start(b);
+	if (!b->failed)
+		yb_event(b, ev);
+	if (ev->type == YAML_SEQUENCE_START_EVENT || ev->type == YAML_MAPPING_START_EVENT)
+		b->ev_depth++;
+	else if (ev->type == YAML_SEQUENCE_END_EVENT || ev->type == YAML_MAPPING_END_EVENT)
+		b->ev_depth--;
+	else if (!start)
+		return;
+	if (b->in_item && b->ev_depth == ITEMS_DEPTH && !b->fatal &&
+	    (ev->type == YAML_SCALAR_EVENT || ev->type == YAML_ALIAS_EVENT ||
+	     ev->type == YAML_SEQUENCE_END_EVENT || ev->type == YAML_MAPPING_END_EVENT))
+		yb_item_end(b);
 }
 
 /*
@@ -373,10 +513,10 @@ static void report_parser_error(struct yaml_builder *b, const yaml_parser_t *p, 
 	}
 }
 
-unsigned input_yaml_parse(struct sn_diag *d, const char *file, const char *buf, size_t len,
-			  input_doc_fn *fn, void *ctx)
+unsigned input_yaml_stream(struct sn_diag *d, const char *file, const char *buf, size_t len,
+			   const struct input_stream_ops *ops, void *ctx)
 {
-	struct yaml_builder b = { .d = d, .file = file };
+	struct yaml_builder b = { .d = d, .file = file, .ops = ops, .ctx = ctx };
 	bool multi = yaml_looks_multi(buf, len);
 	yaml_parser_t parser;
 	yaml_event_t ev;
@@ -391,6 +531,7 @@ unsigned input_yaml_parse(struct sn_diag *d, const char *file, const char *buf, 
 		return 0;
 	}
 	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
+	b.parser = &parser;
 	while (!done) {
 		if (!yaml_parser_parse(&parser, &ev)) {
 			report_parser_error(&b, &parser, buf, len);
@@ -403,6 +544,7 @@ unsigned input_yaml_parse(struct sn_diag *d, const char *file, const char *buf, 
 		case YAML_DOCUMENT_START_EVENT:
 			ndocs++;
 			yb_reset(&b);
+			b.index = ndocs;
 			b.loc_doc = multi || ndocs > 1 ? ndocs : 0;
 			break;
 		case YAML_DOCUMENT_END_EVENT:
@@ -410,18 +552,27 @@ unsigned input_yaml_parse(struct sn_diag *d, const char *file, const char *buf, 
 				struct input_doc doc = { .file = file, .index = ndocs,
 							 .loc_doc = b.loc_doc, .root = b.root };
 
-				fn(ctx, &doc);
+				ops->doc(ctx, &doc);
 			}
 			yb_reset(&b);
 			break;
 		default:
-			if (!b.failed)
-				yb_event(&b, &ev);
+			yb_step(&b, &ev);
 		}
 		yaml_event_delete(&ev);
+		if (b.fatal)
+			break;
 	}
 	yb_reset(&b);
 	input_arena_free(&b.arena);
 	yaml_parser_delete(&parser);
 	return ndocs;
+}
+
+unsigned input_yaml_parse(struct sn_diag *d, const char *file, const char *buf, size_t len,
+			  input_doc_fn *fn, void *ctx)
+{
+	struct input_stream_ops ops = { .doc = fn };
+
+	return input_yaml_stream(d, file, buf, len, &ops, ctx);
 }

@@ -8,6 +8,82 @@
 
 #include "model/model.h"
 
+/* ---- an object's own memory ---- */
+
+struct svc_mem {
+	struct svc_mem *next;
+	size_t size, used;
+	_Alignas(16) char data[];
+};
+
+/* 512 bytes hold a typical Service (names, two ports); a slice of many
+ * endpoints takes a few blocks, each twice the last. */
+#define SVC_MEM_FIRST 512
+
+void *svc_mem_alloc(struct svc_mem **m, size_t n)
+{
+	struct svc_mem *b = *m;
+	void *p;
+
+	n = (n + 7) & ~(size_t)7;
+	if (!b || b->size - b->used < n) {
+		size_t size = b ? b->size * 2 : SVC_MEM_FIRST;
+
+		while (size < n)
+			size *= 2;
+		b = sn_malloc(sizeof(*b) + size);
+		b->size = size;
+		b->used = 0;
+		b->next = *m;
+		*m = b;
+	}
+	p = b->data + b->used;
+	b->used += n;
+	memset(p, 0, n);
+	return p;
+}
+
+char *svc_mem_strndup(struct svc_mem **m, const char *s, size_t n)
+{
+	char *p = svc_mem_alloc(m, n + 1);
+
+	memcpy(p, s, n);
+	return p;
+}
+
+char *svc_mem_strdup(struct svc_mem **m, const char *s)
+{
+	return svc_mem_strndup(m, s, strlen(s));
+}
+
+bool svc_mem_owns(const struct svc_mem *m, const void *p)
+{
+	const char *c = p;
+
+	for (; m; m = m->next)
+		if (c >= m->data && c < m->data + m->size)
+			return true;
+	return false;
+}
+
+void svc_mem_release(const struct svc_mem *m, void *p)
+{
+	if (p && !svc_mem_owns(m, p))
+		free(p);
+}
+
+void svc_mem_free(struct svc_mem *m)
+{
+	struct svc_mem *next;
+
+	for (; m; m = next) {
+		next = m->next;
+		free(m);
+	}
+}
+
+/* ---- the world ---- */
+
 struct svc_world *svc_world_alloc(void)
 {
 	return sn_calloc(1, sizeof(struct svc_world));
@@ -67,46 +143,52 @@ struct svc_node *svc_world_add_node(struct svc_world *w)
 
 void svc_service_free_contents(struct svc_service *s)
 {
+	const struct svc_mem *m;
 	unsigned i;
 
 	if (!s)
 		return;
-	free(s->ns);
-	free(s->name);
-	free(s->skip_reason);
-	free(s->external_ips);
-	free(s->lb_ingress);
-	free(s->source_ranges);
+	m = s->mem;
+	svc_mem_release(m, s->ns);
+	svc_mem_release(m, s->name);
+	svc_mem_release(m, s->skip_reason);
+	svc_mem_release(m, s->external_ips);
+	svc_mem_release(m, s->lb_ingress);
+	svc_mem_release(m, s->source_ranges);
 	for (i = 0; i < s->nports; i++) {
-		free(s->ports[i].name);
-		free(s->ports[i].target_name);
+		svc_mem_release(m, s->ports[i].name);
+		svc_mem_release(m, s->ports[i].target_name);
 	}
-	free(s->ports);
+	svc_mem_release(m, s->ports);
+	svc_mem_free(s->mem);
 	memset(s, 0, sizeof(*s));
 }
 
 void svc_slice_free_contents(struct svc_slice *s)
 {
+	const struct svc_mem *m;
 	unsigned i, j;
 
 	if (!s)
 		return;
-	free(s->ns);
-	free(s->name);
-	free(s->service);
+	m = s->mem;
+	svc_mem_release(m, s->ns);
+	svc_mem_release(m, s->name);
+	svc_mem_release(m, s->service);
 	for (i = 0; i < s->nports; i++)
-		free(s->ports[i].name);
-	free(s->ports);
+		svc_mem_release(m, s->ports[i].name);
+	svc_mem_release(m, s->ports);
 	for (i = 0; i < s->neps; i++) {
 		struct svc_endpoint *e = &s->eps[i];
 
-		free(e->node_name);
+		svc_mem_release(m, e->node_name);
 		for (j = 0; j < e->nzone_hints; j++)
-			free(e->zone_hints[j]);
-		free(e->zone_hints);
-		free(e->target);
+			svc_mem_release(m, e->zone_hints[j]);
+		svc_mem_release(m, e->zone_hints);
+		svc_mem_release(m, e->target);
 	}
-	free(s->eps);
+	svc_mem_release(m, s->eps);
+	svc_mem_free(s->mem);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -114,9 +196,31 @@ void svc_node_free_contents(struct svc_node *n)
 {
 	if (!n)
 		return;
-	free(n->name);
-	free(n->zone);
+	svc_mem_release(n->mem, n->name);
+	svc_mem_release(n->mem, n->zone);
+	svc_mem_free(n->mem);
 	memset(n, 0, sizeof(*n));
+}
+
+void svc_world_del_service(struct svc_world *w, unsigned i)
+{
+	svc_service_free_contents(&w->svcs[i]);
+	if (i != --w->nsvcs)
+		w->svcs[i] = w->svcs[w->nsvcs];
+}
+
+void svc_world_del_slice(struct svc_world *w, unsigned i)
+{
+	svc_slice_free_contents(&w->slices[i]);
+	if (i != --w->nslices)
+		w->slices[i] = w->slices[w->nslices];
+}
+
+void svc_world_del_node(struct svc_world *w, unsigned i)
+{
+	svc_node_free_contents(&w->nodes[i]);
+	if (i != --w->nnodes)
+		w->nodes[i] = w->nodes[w->nnodes];
 }
 
 /* ---- Kubernetes name rules ---- */

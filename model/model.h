@@ -6,6 +6,22 @@
  *
  * Ownership: a svc_world owns every object and string in it.
  * svc_world_free(NULL) is a no-op.
+ *
+ * Each object owns its strings and arrays, apart from every other object,
+ * so that one object can be added, replaced or deleted alone (the agent
+ * does that per watch event; a world-wide arena could never give one back).
+ * An object's memory comes from one of two places, field by field:
+ *  - its own block list, `mem` (svc_mem_alloc, svc_mem_strndup): one
+ *    allocation per object for a small one, a few doubling blocks for a
+ *    slice of many endpoints, instead of one malloc per string and array;
+ *  - or plain malloc (sn_strdup...), as the readers have done so far.
+ * svc_*_free_contents frees each field that is not in mem, then mem, so
+ * the two mix safely and a reader can move its fields to mem one by one.
+ *
+ * The world's arrays hold objects by value and move them when they grow or
+ * when svc_world_del_* fills a hole with the last object: keep an index or
+ * the kind/namespace/name, never an object's address, across changes. The
+ * strings an object points to never move.
  */
 #ifndef SVCNFT_MODEL_H
 #define SVCNFT_MODEL_H
@@ -27,6 +43,19 @@ enum svc_family_policy {
 	SVC_PREFER_DUAL_STACK,
 	SVC_REQUIRE_DUAL_STACK,
 };
+
+/* An object's own allocations: blocks chained newest first. Opaque. */
+struct svc_mem;
+
+/* Zeroed, 8-aligned, from *m (created on first use); never NULL. */
+void *svc_mem_alloc(struct svc_mem **m, size_t n);
+char *svc_mem_strndup(struct svc_mem **m, const char *s, size_t n);
+char *svc_mem_strdup(struct svc_mem **m, const char *s);
+/* Is p inside one of m's blocks? */
+bool svc_mem_owns(const struct svc_mem *m, const void *p);
+/* free(p) unless m owns it. */
+void svc_mem_release(const struct svc_mem *m, void *p);
+void svc_mem_free(struct svc_mem *m);
 
 struct svc_port {
 	char *name;		/* spec.ports[].name; "" when unnamed */
@@ -78,6 +107,8 @@ struct svc_service {
 
 	struct svc_port *ports;
 	unsigned nports;
+
+	struct svc_mem *mem;	/* this object's allocations (see Ownership) */
 };
 
 struct svc_endpoint {
@@ -107,12 +138,16 @@ struct svc_slice {
 	unsigned neps;
 	struct sn_loc loc;
 	bool from_endpoints;	/* converted from a v1 Endpoints object */
+
+	struct svc_mem *mem;	/* this object's allocations (see Ownership) */
 };
 
 struct svc_node {
 	char *name;
 	char *zone;		/* label topology.kubernetes.io/zone, or NULL */
 	struct sn_loc loc;
+
+	struct svc_mem *mem;	/* this object's allocations (see Ownership) */
 };
 
 /* Everything read from the inputs, valid objects only. */
@@ -134,6 +169,11 @@ struct svc_node *svc_world_add_node(struct svc_world *w);
 void svc_service_free_contents(struct svc_service *s);
 void svc_slice_free_contents(struct svc_slice *s);
 void svc_node_free_contents(struct svc_node *n);
+/* Free object i and move the last object into its place (O(1); the order
+ * of the others is not kept). */
+void svc_world_del_service(struct svc_world *w, unsigned i);
+void svc_world_del_slice(struct svc_world *w, unsigned i);
+void svc_world_del_node(struct svc_world *w, unsigned i);
 
 /* Kubernetes name rules, shared by the input sources and the compiler. */
 bool svc_valid_dns_label(const char *s);	/* RFC 1123 label, <= 63 */

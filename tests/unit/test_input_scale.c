@@ -166,11 +166,14 @@ static void gen_json(struct sn_buf *b)
 	sn_buf_add(b, "\n]}\n");
 }
 
-static double now(void)
+/* The limit is on this process's CPU time: on a machine shared with other
+ * builds the wall clock measures the neighbours (6.5 s of wall clock for
+ * 2.1 s of CPU at a load average of 8.7 on two cores). Both are printed. */
+static double now(clockid_t clk)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(clk, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
@@ -180,15 +183,17 @@ static void load_and_check(const char *name, void (*gen)(struct sn_buf *), bool 
 	struct sn_diag d;
 	struct sn_buf b;
 	unsigned i, neps = 0;
-	double t0, t;
+	double t0, c0, t, cpu;
 	int r;
 
 	sn_diag_init(&d);
 	sn_buf_init(&b);
 	gen(&b);
-	t0 = now();
+	t0 = now(CLOCK_MONOTONIC);
+	c0 = now(CLOCK_PROCESS_CPUTIME_ID);
 	r = input_load_buffer(name, b.s, b.len, w, &d);
-	t = now() - t0;
+	cpu = now(CLOCK_PROCESS_CPUTIME_ID) - c0;
+	t = now(CLOCK_MONOTONIC) - t0;
 	if (r)
 		sn_diag_print(&d, stderr);
 	assert_int_equal(r, 0);
@@ -200,10 +205,11 @@ static void load_and_check(const char *name, void (*gen)(struct sn_buf *), bool 
 	assert_int_equal(neps, NSVC * NEPS);
 	assert_string_equal(w->svcs[NSVC - 1].name, "svc-9999");
 	assert_string_equal(w->slices[NSVC - 1].eps[NEPS - 1].target, "ns-49/app-9999-7d9f8b6c5d-00009");
-	printf("input: %u Services + %u EndpointSlices x %u endpoints, %.1f MB %s: loaded in %.2f s\n",
-	       NSVC, NSVC, NEPS, (double)b.len / 1e6, name, t);
+	printf("input: %u Services + %u EndpointSlices x %u endpoints, %.1f MB %s: loaded in %.2f s "
+	       "CPU (%.2f s wall)\n",
+	       NSVC, NSVC, NEPS, (double)b.len / 1e6, name, cpu, t);
 	if (timed && !SANITIZED && !getenv("SVCNFT_NO_TIMING"))
-		assert_true(t < LOAD_LIMIT_S);
+		assert_true(cpu < LOAD_LIMIT_S);
 	sn_buf_free(&b);
 	sn_diag_free(&d);
 	svc_world_free(w);

@@ -90,6 +90,112 @@ static void test_world(void **state)
 	svc_world_free(NULL);
 }
 
+/* An object's own memory: many fields, few allocations, one free. */
+static void test_object_mem(void **state)
+{
+	struct svc_mem *m = NULL;
+	char *a, *b, *big;
+	unsigned i;
+
+	a = svc_mem_strdup(&m, "web");
+	b = svc_mem_strndup(&m, "shop-extra", 4);
+	assert_string_equal(a, "web");
+	assert_string_equal(b, "shop");
+	assert_true(svc_mem_owns(m, a));
+	assert_true(svc_mem_owns(m, b));
+	/* aligned and zeroed, whatever came before */
+	for (i = 0; i < 50; i++) {
+		uint64_t *z = svc_mem_alloc(&m, 24);
+
+		assert_int_equal((uintptr_t)z % 8, 0);
+		assert_int_equal(z[0] | z[1] | z[2], 0);
+		z[0] = ~0ull;
+	}
+	/* larger than any block so far: a block of its own size */
+	big = svc_mem_alloc(&m, 100000);
+	memset(big, 'x', 100000);
+	assert_true(svc_mem_owns(m, big + 99999));
+	/* the earlier strings did not move */
+	assert_string_equal(a, "web");
+	a = sn_strdup("not mine");
+	assert_false(svc_mem_owns(m, a));
+	svc_mem_release(m, a);	/* freed: not in m (ASan would see a leak) */
+	svc_mem_release(m, b);	/* left alone: in m */
+	svc_mem_release(m, NULL);
+	assert_false(svc_mem_owns(NULL, b));
+	svc_mem_free(m);
+	svc_mem_free(NULL);
+}
+
+/* A slice whose fields come partly from its own memory and partly from
+ * malloc is freed completely and once (ASan and valgrind check). */
+static void test_object_mixed(void **state)
+{
+	struct svc_world *w = svc_world_alloc();
+	struct svc_slice *sl = svc_world_add_slice(w);
+	struct svc_service *s;
+	unsigned i;
+
+	sl->ns = svc_mem_strdup(&sl->mem, "shop");
+	sl->name = sn_strdup("web-x1");
+	sl->service = svc_mem_strdup(&sl->mem, "web");
+	sl->nports = 1;
+	sl->ports = svc_mem_alloc(&sl->mem, sizeof(*sl->ports));
+	sl->ports[0].name = sn_strdup("http");
+	sl->neps = 40;
+	sl->eps = svc_mem_alloc(&sl->mem, sl->neps * sizeof(*sl->eps));
+	for (i = 0; i < sl->neps; i++) {
+		struct svc_endpoint *e = &sl->eps[i];
+
+		e->node_name = i % 2 ? sn_asprintf("node-%u", i) : svc_mem_strdup(&sl->mem, "n");
+		e->nzone_hints = 1;
+		e->zone_hints = svc_mem_alloc(&sl->mem, sizeof(*e->zone_hints));
+		e->zone_hints[0] = sn_strdup("zone-a");
+		e->target = svc_mem_strdup(&sl->mem, "shop/pod");
+	}
+	/* the world's array grows: objects move, their strings do not */
+	for (i = 0; i < 40; i++) {
+		s = svc_world_add_service(w);
+		s->ns = svc_mem_strdup(&s->mem, "ns");
+		s->name = sn_asprintf("s%u", i);
+		s->nports = 1;
+		s->ports = svc_mem_alloc(&s->mem, sizeof(*s->ports));
+		s->ports[0].name = svc_mem_strdup(&s->mem, "");
+	}
+	assert_string_equal(w->slices[0].eps[39].node_name, "node-39");
+	svc_world_free(w);
+}
+
+/* Deleting one object frees it and moves the last into its place. */
+static void test_world_del(void **state)
+{
+	struct svc_world *w = svc_world_alloc();
+	unsigned i;
+
+	for (i = 0; i < 4; i++) {
+		struct svc_service *s = svc_world_add_service(w);
+		struct svc_node *n = svc_world_add_node(w);
+		struct svc_slice *sl = svc_world_add_slice(w);
+
+		s->name = svc_mem_strdup(&s->mem, i == 0 ? "a" : i == 1 ? "b" : i == 2 ? "c" : "d");
+		n->name = sn_asprintf("n%u", i);
+		sl->name = sn_asprintf("sl%u", i);
+	}
+	svc_world_del_service(w, 1);
+	assert_int_equal(w->nsvcs, 3);
+	assert_string_equal(w->svcs[0].name, "a");
+	assert_string_equal(w->svcs[1].name, "d");
+	assert_string_equal(w->svcs[2].name, "c");
+	svc_world_del_service(w, 2);	/* the last: nothing moves */
+	assert_int_equal(w->nsvcs, 2);
+	assert_string_equal(w->svcs[1].name, "d");
+	svc_world_del_node(w, 0);
+	assert_string_equal(w->nodes[0].name, "n3");
+	svc_world_del_slice(w, 3);
+	assert_int_equal(w->nslices, 3);
+	svc_world_free(w);
+}
+
 static void test_dns_label(void **state)
 {
 	char *s63 = repeat('a', 63), *s64 = repeat('a', 64);
@@ -192,6 +298,9 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_world),
+		cmocka_unit_test(test_object_mem),
+		cmocka_unit_test(test_object_mixed),
+		cmocka_unit_test(test_world_del),
 		cmocka_unit_test(test_dns_label),
 		cmocka_unit_test(test_dns1035_label),
 		cmocka_unit_test(test_dns_subdomain),
