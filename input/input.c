@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -585,11 +586,64 @@ static void load_buffer(struct input_ctx *c, const char *name, const char *buf, 
  * buffer costs a copy and a page fault per page of that buffer, which
  * profiles showed as a quarter of `compile`; mapped, the page cache is
  * read in place. The readers copy what they keep, so the mapping lives only
- * while the file is parsed. (A file truncated by someone else during those
- * milliseconds would fault; manifests are replaced, not rewritten in place,
- * by kubectl and by ConfigMap mounts.) Same checks and messages as
- * input_read_file.
+ * while the file is parsed.
+ *
+ * A mapped file that someone truncates while it is read (an editor or
+ * `cat >` rewriting a manifest in place under `svcnft run -f DIR`) makes
+ * the next access past the new end raise SIGBUS, which would kill a node
+ * agent. So while a file is mapped, a SIGBUS handler puts zero-filled
+ * anonymous pages over the rest of the mapping and notes it: the readers
+ * then meet NUL bytes (never valid in YAML or JSON) and stop with an error,
+ * and load_file reports the file as changed while it was read. The caller
+ * refuses the input as for any bad file; the agent reads it again later.
  */
+static struct {
+	uintptr_t start, end;		/* the mapping being read, page-aligned end */
+	uintptr_t page;
+	volatile sig_atomic_t hit;	/* the file shrank under us */
+} bus;
+
+static void on_sigbus(int signo, siginfo_t *si, void *uc)
+{
+	uintptr_t a = (uintptr_t)si->si_addr, from;
+
+	(void)uc;
+	if (a >= bus.start && a < bus.end) {
+		from = a & ~(bus.page - 1);
+		/* mmap is a plain system call here: safe in a handler */
+		if (mmap((void *)from, bus.end - from, PROT_READ,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) != MAP_FAILED) {
+			bus.hit = 1;
+			return;
+		}
+	}
+	/* not a fault of ours: die of it as we would have */
+	signal(signo, SIG_DFL);
+	raise(signo);
+}
+
+static void load_mapped(struct input_ctx *c, const char *path, void *map, size_t len)
+{
+	struct sn_loc loc = { .file = sn_diag_file(c->d, path) };
+	struct sigaction sa = { .sa_sigaction = on_sigbus, .sa_flags = SA_SIGINFO }, old;
+
+	bus.page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	bus.start = (uintptr_t)map;
+	bus.end = ((uintptr_t)map + len + bus.page - 1) & ~(bus.page - 1);
+	bus.hit = 0;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGBUS, &sa, &old);
+	c->map = c->map_released = map;
+	load_buffer(c, path, map, len);
+	c->map = c->map_released = NULL;
+	sigaction(SIGBUS, &old, NULL);
+	bus.start = bus.end = 0;
+	if (bus.hit)
+		sn_diag_add(c->d, SN_ERROR, &loc, NULL, NULL,
+			    "was truncated while it was read (%zu bytes when opened): "
+			    "read it again once it is written", len);
+}
+
 static void load_file(struct input_ctx *c, const char *path)
 {
 	struct sn_loc loc = { .file = sn_diag_file(c->d, path) };
@@ -632,9 +686,7 @@ static void load_file(struct input_ctx *c, const char *path)
 		goto out_close;
 	}
 	madvise(map, (size_t)st.st_size, MADV_SEQUENTIAL);
-	c->map = c->map_released = map;
-	load_buffer(c, path, map, (size_t)st.st_size);
-	c->map = c->map_released = NULL;
+	load_mapped(c, path, map, (size_t)st.st_size);
 	munmap(map, (size_t)st.st_size);
 out_close:
 	close(fd);
