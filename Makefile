@@ -11,7 +11,7 @@ PREFIX ?= /usr/local
 CC ?= cc
 BUILD ?= build
 
-PKGS := libnftnl libmnl yaml-0.1 libcjson libnetfilter_conntrack libmicrohttpd
+PKGS := libnftnl libmnl yaml-0.1 libcjson libnetfilter_conntrack libmicrohttpd libcurl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -23,7 +23,7 @@ override LDLIBS += $(PKG_LIBS)
 
 # One folder per pipeline stage; everything but cli/ goes into the library the
 # tests link against.
-LIB_DIRS := lib model input compiler rules netlink
+LIB_DIRS := lib model input compiler rules netlink kube agent
 LIB_SRCS := $(sort $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c)))
 CLI_SRCS := $(sort $(wildcard cli/*.c))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
