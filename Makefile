@@ -54,13 +54,18 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -o $@ $< $(LIBA) $(LDLIBS) $$(pkg-config --libs cmocka)
 
+# The API client's test command, run by tests/apiserver/run.sh.
+$(BUILD)/tests/kube_watch: tests/apiserver/kube_watch.c $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -o $@ $< $(LIBA) $(LDLIBS)
+
 $(BUILD)/bench/%: bench/%.c $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(LIBA) $(LDLIBS)
 
 bench: $(BENCH_BINS) svcnft
 
--include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(UNIT_BINS:=.d)
+-include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(UNIT_BINS:=.d) $(BUILD)/tests/kube_watch.d
 
 deps:
 	./scripts/install-deps.sh
@@ -82,7 +87,7 @@ traffic: svcnft
 
 # The README's test command. Each tier prints its own "N passed, N failed" line;
 # run-tiers.sh adds them up and fails if any tier failed.
-check: svcnft $(UNIT_BINS)
+check: svcnft $(UNIT_BINS) $(BUILD)/tests/kube_watch
 	@./tests/run-tiers.sh
 
 # Unit and golden tiers with AddressSanitizer and UndefinedBehaviorSanitizer, in
