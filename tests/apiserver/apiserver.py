@@ -24,7 +24,7 @@ Fault switches (plain GET on /_admin/..., no token: the server listens on
 127.0.0.1 only and is for tests):
   drop[?clean=1]      end every open watch (abrupt by default)
   compact             watches from an RV older than now get ERROR 410
-  pause?on=1|0        hold watch events and new requests
+  pause?on=1|0        hold watch events and new reads (writes still work)
   fail?n=N&code=C     the next N API requests fail with C (500, 429, ...)
   slow?ms=M           wait M ms before each API response
   expire-continue     every continue token issued so far answers 410
@@ -254,7 +254,9 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_status(401, 'Unauthorized', 'Unauthorized')
         with st.cond:
             deadline = time.time() + 30
-            while st.paused and time.time() < deadline:
+            # Paused: reads wait (writes go on, so that a test can change
+            # what the client will find when it comes back).
+            while st.paused and self.command == 'GET' and time.time() < deadline:
                 st.cond.wait(0.2)
             if st.fail_n > 0:
                 st.fail_n -= 1

@@ -124,3 +124,27 @@ wait_for() {
 	tail -n 30 "$f"
 	return 1
 }
+
+fail() {
+	echo "FAIL: $*"
+	[ -n "${KW_OUT:-}" ] && [ -f "$KW_OUT" ] && { echo "--- client:"; tail -n 40 "$KW_OUT"; }
+	[ -n "$AS_DIR" ] && [ -f "$AS_DIR/requests.log" ] && { echo "--- requests:"; tail -n 20 "$AS_DIR/requests.log"; }
+	exit 1
+}
+
+# The client's event lines (not its log), optionally for one resource.
+events() {
+	grep -v '^#' "$KW_OUT" | grep -E "^${1:-[a-z]+} " || true
+}
+
+# expect_events RESOURCE EXPECTED: the event lines, rv stripped, must be
+# exactly EXPECTED (one per line).
+expect_events() {
+	local got
+	got=$(events "$1" | sed -E 's/ rv=[0-9]+//; s/ n=[0-9]+//')
+	if [ "$got" != "$2" ]; then
+		echo "--- expected:"; printf '%s\n' "$2"
+		echo "--- got:"; printf '%s\n' "$got"
+		fail "events of $1 differ"
+	fi
+}
