@@ -25,7 +25,8 @@ Fault switches (plain GET on /_admin/..., no token: the server listens on
   drop[?clean=1]      end every open watch (abrupt by default)
   compact             watches from an RV older than now get ERROR 410
   pause?on=1|0        hold watch events and new reads (writes still work)
-  fail?n=N&code=C     the next N API requests fail with C (500, 429, ...)
+  fail?n=N&code=C[&ua=U]  the next N API requests whose User-Agent has U
+                      (default svcnft; "" = any) fail with C (500, 429...)
   slow?ms=M           wait M ms before each API response
   expire-continue     every continue token issued so far answers 410
   bookmark            send a BOOKMARK now on every watch that allows them
@@ -171,6 +172,7 @@ class Store:
         self.paused = False
         self.fail_n = 0
         self.fail_code = 500
+        self.fail_ua = 'svcnft'
         self.slow_ms = 0
         self.split = 0
         self.continues = {}     # id -> (snapshot, rv, offset, created)
@@ -258,7 +260,7 @@ class Handler(BaseHTTPRequestHandler):
             # what the client will find when it comes back).
             while st.paused and self.command == 'GET' and time.time() < deadline:
                 st.cond.wait(0.2)
-            if st.fail_n > 0:
+            if st.fail_n > 0 and st.fail_ua in self.headers.get('User-Agent', ''):
                 st.fail_n -= 1
                 code = st.fail_code
                 extra = {'Retry-After': '1'} if code == 429 else None
@@ -632,6 +634,7 @@ class Handler(BaseHTTPRequestHandler):
             elif op == 'fail':
                 st.fail_n = int(q.get('n', '1'))
                 st.fail_code = int(q.get('code', '500'))
+                st.fail_ua = q.get('ua', 'svcnft')
             elif op == 'slow':
                 st.slow_ms = int(q.get('ms', '0'))
             elif op == 'expire-continue':

@@ -36,10 +36,16 @@ as_start() {
 	as_certs "$AS_DIR" || { echo "openssl failed"; return 1; }
 	TOKEN=tok-$RANDOM$RANDOM
 	echo "$TOKEN" >"$AS_DIR/token"
+	as_run "$@"
+}
+
+# as_run [apiserver args...]: start the server in AS_DIR (again).
+as_run() {
+	rm -f "$AS_DIR/port"
 	python3 "$AS_PY" --cert "$AS_DIR/srv.crt" --key "$AS_DIR/srv.key" \
 		--token-file "$AS_DIR/token" --port-file "$AS_DIR/port" \
 		--log "$AS_DIR/requests.log" --max-seconds 300 "$@" \
-		>"$AS_DIR/server.out" 2>&1 &
+		>>"$AS_DIR/server.out" 2>&1 &
 	AS_PID=$!
 	local i
 	for i in $(seq 100); do
@@ -50,7 +56,26 @@ as_start() {
 	AS_PORT=$(cat "$AS_DIR/port")
 	AS_URL=https://127.0.0.1:$AS_PORT
 	KUBECONFIG_FILE=$AS_DIR/kubeconfig
-	as_kubeconfig "$KUBECONFIG_FILE" "token: $TOKEN"
+	[ -f "$KUBECONFIG_FILE" ] || as_kubeconfig "$KUBECONFIG_FILE" "token: $TOKEN"
+}
+
+# as_kill: stop the server (its state is lost; as_run --port $AS_PORT
+# starts a fresh one in its place).
+as_kill() {
+	[ -n "$AS_PID" ] && kill "$AS_PID" 2>/dev/null && wait "$AS_PID" 2>/dev/null
+	AS_PID=""
+}
+
+# check_backoffs FILE N: the client's backoff waits, in order, must be the
+# first N of client-go's [0.8,1.6) [1.6,3.2) [3.2,6.4) ... s.
+check_backoffs() {
+	local waits i=0 lo=800 w
+	waits=$(grep -oE '^# [a-z]+: backoff [0-9]+\.[0-9]{3}s' "$1" | sed -E 's/.* ([0-9]+)\.([0-9]{3})s/\1\2/; s/^0+([0-9])/\1/')
+	for w in $waits; do
+		[ "$w" -ge "$lo" ] && [ "$w" -lt $((2 * lo)) ] || fail "backoff $((i + 1)): ${w} ms, want [$lo, $((2 * lo)))"
+		i=$((i + 1)); lo=$((lo * 2))
+	done
+	[ "$i" -eq "$2" ] || fail "$i backoffs, want $2"
 }
 
 # as_kubeconfig FILE USER-FIELDS [CLUSTER-EXTRA]
