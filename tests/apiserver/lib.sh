@@ -7,12 +7,16 @@
 AS_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 AS_PY="$AS_ROOT/tests/apiserver/apiserver.py"
 KUBE_WATCH="$AS_ROOT/build/tests/kube_watch"
-AS_PID="" KW_PID="" AS_DIR=""
+AS_PID="" KW_PID="" AS_DIR="" EXTRA_PIDS=""
 
 as_cleanup() {
 	[ -n "$KW_PID" ] && kill "$KW_PID" 2>/dev/null && wait "$KW_PID" 2>/dev/null
 	[ -n "$AS_PID" ] && kill "$AS_PID" 2>/dev/null && wait "$AS_PID" 2>/dev/null
-	KW_PID="" AS_PID=""
+	local p
+	for p in $EXTRA_PIDS; do
+		kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
+	done
+	KW_PID="" AS_PID="" EXTRA_PIDS=""
 	[ -n "$AS_DIR" ] && rm -rf "$AS_DIR"
 	AS_DIR=""
 }
@@ -98,6 +102,11 @@ contexts:
   context: {cluster: test, user: test}
 current-context: test
 EOK
+}
+
+# A free TCP port on 127.0.0.1.
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
 as_admin() {
