@@ -6,7 +6,7 @@
 # stopped by as_cleanup, which the caller traps on EXIT.
 AS_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 AS_PY="$AS_ROOT/tests/apiserver/apiserver.py"
-KUBE_WATCH="$AS_ROOT/build/tests/kube_watch"
+KUBE_WATCH=${KUBE_WATCH:-$AS_ROOT/build/tests/kube_watch}	# override: an ASan build
 AS_PID="" KW_PID="" AS_DIR="" EXTRA_PIDS=""
 
 as_cleanup() {

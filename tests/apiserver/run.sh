@@ -7,8 +7,9 @@
 set -u
 cd "$(dirname "$0")/../.."
 passed=0 failed=0 skipped=0
-if [ ! -x build/tests/kube_watch ]; then
-	echo "apiserver: build/tests/kube_watch is missing (make check builds it)"
+export KUBE_WATCH=${KUBE_WATCH:-$PWD/build/tests/kube_watch}
+if [ ! -x "$KUBE_WATCH" ]; then
+	echo "apiserver: $KUBE_WATCH is missing (make check builds it)"
 	echo "apiserver: 0 passed, 1 failed"
 	exit 1
 fi
