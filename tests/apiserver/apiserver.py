@@ -32,6 +32,8 @@ Fault switches (plain GET on /_admin/..., no token: the server listens on
   bookmark            send a BOOKMARK now on every watch that allows them
   bookmark-interval?s=S  periodic bookmarks (default 60 s as the cacher)
   split?n=N           cut every chunk into pieces of N bytes (0 = off)
+  short-watch?on=1|0  every watch ends at once, cleanly, with no event
+  seed?services=N     add N Services with one EndpointSlice each (scale runs)
   state               {"rv": ..., "watches": ...}
 """
 import argparse
@@ -175,6 +177,7 @@ class Store:
         self.fail_ua = 'svcnft'
         self.slow_ms = 0
         self.split = 0
+        self.short_watch = False
         self.continues = {}     # id -> (snapshot, rv, offset, created)
         self.continue_ttl = args.continue_ttl
         self.next_cont = 1
@@ -573,6 +576,9 @@ class Handler(BaseHTTPRequestHandler):
                 pos += 1
         if out:
             self.chunk(out)
+        if st.short_watch:
+            self.wfile.write(b'0\r\n\r\n')
+            return
         next_bm = time.time() + st.bookmark_interval
         final_bm = False
         while True:
@@ -619,6 +625,33 @@ class Handler(BaseHTTPRequestHandler):
             except OSError:
                 pass
 
+    def seed(self, n, ns):
+        """n Services, each with one EndpointSlice of two endpoints, in one
+        step (called with the lock held): for scale runs."""
+        st = self.server.store
+        for i in range(n):
+            name = 'svc-%d' % i
+            ip = '198.18.%d.%d' % (i // 250 % 250, i % 250 + 1)
+            svc = {'kind': 'Service', 'apiVersion': 'v1',
+                   'metadata': {'name': name, 'namespace': ns, 'uid': str(uuid.uuid4()),
+                                'creationTimestamp': now_iso(), 'labels': {'app': name}},
+                   'spec': {'type': 'ClusterIP', 'clusterIP': ip, 'clusterIPs': [ip],
+                            'ports': [{'name': 'http', 'port': 80, 'protocol': 'TCP',
+                                       'targetPort': 8080}]}}
+            st.objs['services'][(ns, name)] = st.record('services', 'ADDED', None, svc)
+            eps = [{'addresses': ['198.19.%d.%d' % (i // 125 % 250, (i % 125) * 2 + k + 1)],
+                    'conditions': {'ready': True, 'serving': True, 'terminating': False},
+                    'nodeName': 'n1'} for k in range(2)]
+            sl = {'kind': 'EndpointSlice', 'apiVersion': 'discovery.k8s.io/v1',
+                  'metadata': {'name': name + '-abcde', 'namespace': ns, 'uid': str(uuid.uuid4()),
+                               'creationTimestamp': now_iso(),
+                               'labels': {'kubernetes.io/service-name': name,
+                                          'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io'}},
+                  'addressType': 'IPv4', 'endpoints': eps,
+                  'ports': [{'name': 'http', 'port': 8080, 'protocol': 'TCP'}]}
+            st.objs['endpointslices'][(ns, sl['metadata']['name'])] = st.record(
+                'endpointslices', 'ADDED', None, sl)
+
     # ---- faults ----
     def admin(self, parts, q):
         st = self.server.store
@@ -645,6 +678,10 @@ class Handler(BaseHTTPRequestHandler):
                 st.bookmark_interval = float(q.get('s', '60'))
             elif op == 'split':
                 st.split = int(q.get('n', '0'))
+            elif op == 'short-watch':
+                st.short_watch = q.get('on', '1') == '1'
+            elif op == 'seed':
+                self.seed(int(q.get('services', '0')), q.get('ns', 'seed'))
             elif op != 'state':
                 return self.send_json(404, {'error': 'unknown admin op ' + op})
             st.cond.notify_all()
