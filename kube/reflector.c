@@ -651,6 +651,9 @@ static void on_done(void *ctx, CURL *easy, CURLcode res)
 			} else if (r->cont) {
 				start_list(r);
 			} else {
+				/* A list page can be megabytes: not kept while
+				 * the watch runs for minutes. */
+				sn_buf_free(&r->body);
 				start_watch(r);
 			}
 			return;
