@@ -25,6 +25,7 @@ struct kube_client {
 	char *token_file;
 	bool token_fixed;	/* from the kubeconfig: never re-read */
 	uint64_t token_read_ms;	/* 0 = read before the next request */
+	unsigned token_reread_ms;
 
 	kube_log_fn *log;
 	void *log_ctx;
@@ -75,7 +76,7 @@ static void token_refresh(struct kube_client *c)
 
 	if (c->token_fixed || !c->token_file)
 		return;
-	if (c->token_read_ms && now - c->token_read_ms < KUBE_TOKEN_REREAD_MS)
+	if (c->token_read_ms && now - c->token_read_ms < c->token_reread_ms)
 		return;
 	c->token_read_ms = now;
 	f = fopen(c->token_file, "r");
@@ -100,6 +101,11 @@ static void token_refresh(struct kube_client *c)
 		free(c->token);
 		c->token = sn_strdup(buf);
 	}
+}
+
+void kube_client_set_token_reread(struct kube_client *c, unsigned ms)
+{
+	c->token_reread_ms = ms;
 }
 
 void kube_client_token_reset(struct kube_client *c)
@@ -254,6 +260,7 @@ struct kube_client *kube_client_new(struct agent_loop *l, const struct kube_conf
 	}
 	c = sn_calloc(1, sizeof(*c));
 	c->loop = l;
+	c->token_reread_ms = KUBE_TOKEN_REREAD_MS;
 	if (cfg->tls_server_name) {
 		char *host;
 		unsigned port;

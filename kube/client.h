@@ -55,6 +55,10 @@ void kube_client_token_reset(struct kube_client *c);
 
 struct agent_loop *kube_client_loop(struct kube_client *c);
 
+/* How old a token read from its file may get (default
+ * KUBE_TOKEN_REREAD_MS); tests shorten it. */
+void kube_client_set_token_reread(struct kube_client *c, unsigned ms);
+
 /* The token file is re-read when older than this (client-go's
  * NewCachedFileTokenSource: a projected token is refreshed by the kubelet
  * at 80% of its 10-minute life, so a minute keeps well inside it). */

@@ -85,7 +85,7 @@ static void usage(FILE *f)
 		"usage: kube_watch [--kubeconfig FILE | --sa-dir DIR] [--master URL] [--node NAME]\n"
 		"                  [--resources services,endpointslices] [--label-selector SEL]\n"
 		"                  [--page-size N] [--watch-timeout S] [--backoff-ms INIT,CAP]\n"
-		"                  [--duration S] [--exit-after-sync]\n"
+		"                  [--duration S] [--exit-after-sync] [--token-reread-ms MS]\n"
 		"Without --kubeconfig: in-cluster (KUBERNETES_SERVICE_HOST/PORT, --sa-dir).\n");
 }
 
@@ -103,6 +103,7 @@ int main(int argc, char **argv)
 		{ "backoff-ms", required_argument, NULL, 'b' },
 		{ "duration", required_argument, NULL, 'd' },
 		{ "exit-after-sync", no_argument, NULL, 'x' },
+		{ "token-reread-ms", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -114,7 +115,7 @@ int main(int argc, char **argv)
 	struct kube_client *c;
 	struct agent_timer *deadline = NULL;
 	struct sn_diag d;
-	unsigned duration = 0, i;
+	unsigned duration = 0, token_reread_ms = 0, i;
 	int opt, rc;
 	char *node_sel = NULL;
 
@@ -137,6 +138,7 @@ int main(int argc, char **argv)
 			break;
 		case 'd': duration = (unsigned)atoi(optarg); break;
 		case 'x': w.exit_after_sync = true; break;
+		case 'T': token_reread_ms = (unsigned)atoi(optarg); break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -160,6 +162,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	kube_client_set_log(c, on_log, &w);
+	if (token_reread_ms)
+		kube_client_set_token_reread(c, token_reread_ms);
 	if (strstr(resources, "services"))
 		w.refl[w.n++] = kube_reflector_new(c, &kube_res_services, &ro, on_event, &w);
 	if (strstr(resources, "endpointslices"))
