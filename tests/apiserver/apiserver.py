@@ -23,7 +23,8 @@ What it does as kube-apiserver does:
 Fault switches (plain GET on /_admin/..., no token: the server listens on
 127.0.0.1 only and is for tests):
   drop[?clean=1]      end every open watch (abrupt by default)
-  compact             watches from an RV older than now get ERROR 410
+  compact[?http=1]    watches from an RV older than now get ERROR 410 (or
+                      with http=1 an HTTP 410 answer)
   pause?on=1|0        hold watch events and new reads (writes still work)
   fail?n=N&code=C[&ua=U]  the next N API requests whose User-Agent has U
                       (default svcnft; "" = any) fail with C (500, 429...)
@@ -166,6 +167,7 @@ class Store:
         self.objs = {r: {} for r in RES}
         self.history = []       # (rv, res, type, old, new)
         self.floor = 0          # watches from an RV below this get 410
+        self.floor_http = False # as HTTP 410 rather than an ERROR event
         self.watches = 0
         self.drop_gen = 0
         self.drop_clean = False
@@ -532,6 +534,8 @@ class Handler(BaseHTTPRequestHandler):
                     start = int(rvq)
                 except ValueError:
                     return self.send_status(400, 'BadRequest', 'invalid resourceVersion')
+                if start < st.floor and st.floor_http:
+                    return self.send_status(410, 'Expired', 'too old resource version: %d (%d)' % (start, st.floor))
                 if start > st.rv:
                     return self.send_status(
                         504, 'Timeout', 'Too large resource version: %d, current: %d' % (start, st.rv),
@@ -662,6 +666,7 @@ class Handler(BaseHTTPRequestHandler):
                 st.drop_clean = q.get('clean') == '1'
             elif op == 'compact':
                 st.floor = st.rv
+                st.floor_http = q.get('http') == '1'
             elif op == 'pause':
                 st.paused = q.get('on', '1') == '1'
             elif op == 'fail':

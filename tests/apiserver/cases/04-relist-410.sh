@@ -43,4 +43,19 @@ services SYNCED
 services ADDED default/e"
 grep -qE '^GET /api/v1/services\?watch=1&resourceVersion=7&' "$AS_DIR/requests.log" ||
 	fail "watch from the relist's RV"
+
+# The same with the 410 as the HTTP answer to the watch request.
+: >"$KW_OUT"
+kw_start --resources services
+wait_for "$KW_OUT" '^ALL SYNCED' 10 || fail "no sync (2)"
+sleep 1.2
+as_admin 'pause?on=1'
+svc_del default a
+as_admin 'compact?http=1'
+as_admin drop
+as_admin 'pause?on=0'
+wait_for "$KW_OUT" '^services SYNCED' 10 2 || fail "no relist on HTTP 410"
+grep -q '^# services: relist: HTTP 410: too old resource version' "$KW_OUT" || fail "HTTP 410 not named"
+grep -q 'backoff' "$KW_OUT" && fail "backed off on HTTP 410"
+grep -q '^services DELETED default/a rv=[0-9]* list$' "$KW_OUT" || fail "a not deleted by the relist"
 exit 0
