@@ -249,9 +249,11 @@ static void read_cluster(struct kc_ctx *k, const struct input_node *cl, const ch
 		if (!input_map_get(cl, "server"))
 			kc_error(k, cl, field, "missing: the API server's https:// address");
 	} else {
-		v = input_deref(input_map_get(cl, "server"));
-		struct sn_loc loc = { .file = k->file, .line = v->line, .col = v->col };
+		struct sn_loc loc = { .file = k->file };
 
+		v = input_deref(input_map_get(cl, "server"));
+		loc.line = v->line;
+		loc.col = v->col;
 		if (check_server(c, s, k->d, &loc, field) < 0)
 			k->err = -1;
 	}
