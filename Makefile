@@ -11,7 +11,7 @@ PREFIX ?= /usr/local
 CC ?= cc
 BUILD ?= build
 
-PKGS := libnftnl libmnl yaml-0.1 libcjson libnetfilter_conntrack libmicrohttpd
+PKGS := libnftnl libmnl yaml-0.1 libcjson libnetfilter_conntrack libmicrohttpd libcurl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -23,7 +23,7 @@ override LDLIBS += $(PKG_LIBS)
 
 # One folder per pipeline stage; everything but cli/ goes into the library the
 # tests link against.
-LIB_DIRS := lib model input compiler rules netlink
+LIB_DIRS := lib model input compiler rules netlink kube agent
 LIB_SRCS := $(sort $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c)))
 CLI_SRCS := $(sort $(wildcard cli/*.c))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
@@ -54,13 +54,18 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -o $@ $< $(LIBA) $(LDLIBS) $$(pkg-config --libs cmocka)
 
+# The API client's test command, run by tests/apiserver/run.sh.
+$(BUILD)/tests/kube_watch: tests/apiserver/kube_watch.c $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -o $@ $< $(LIBA) $(LDLIBS)
+
 $(BUILD)/bench/%: bench/%.c $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(LIBA) $(LDLIBS)
 
 bench: $(BENCH_BINS) svcnft
 
--include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(UNIT_BINS:=.d)
+-include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(UNIT_BINS:=.d) $(BUILD)/tests/kube_watch.d
 
 deps:
 	./scripts/install-deps.sh
@@ -82,7 +87,7 @@ traffic: svcnft
 
 # The README's test command. Each tier prints its own "N passed, N failed" line;
 # run-tiers.sh adds them up and fails if any tier failed.
-check: svcnft $(UNIT_BINS)
+check: svcnft $(UNIT_BINS) $(BUILD)/tests/kube_watch
 	@./tests/run-tiers.sh
 
 # Unit and golden tiers with AddressSanitizer and UndefinedBehaviorSanitizer, in

@@ -5,7 +5,7 @@ set -eu
 PKGS="build-essential pkg-config clang
   libnftnl-dev libmnl-dev libyaml-dev libcjson-dev libcmocka-dev libcurl4-openssl-dev
   libnetfilter-conntrack-dev libmicrohttpd-dev
-  nftables iproute2 iputils-ping conntrack procps python3 valgrind"
+  nftables iproute2 iputils-ping conntrack procps python3 valgrind openssl curl nghttp2-proxy"
 if [ "$(id -u)" -ne 0 ]; then
 	echo "install-deps: run as root (apt-get install)" >&2
 	exit 1

@@ -29,6 +29,8 @@ run_tier() {
 UNIT_BINS=$(ls build/tests/test_* 2>/dev/null | grep -v '\.d$')
 run_tier unit ./tests/run-unit.sh $UNIT_BINS
 run_tier golden ./tests/golden.sh
+# The API client against the test API server (127.0.0.1 only, no root).
+run_tier apiserver ./tests/apiserver/run.sh
 for tier in kernel traffic; do
 	if [ -x "tests/$tier/run.sh" ]; then
 		run_tier "$tier" "./tests/$tier/run.sh"
