@@ -19,7 +19,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <netinet/in.h>
+
 #include "cli/cli.h"
+#include "compiler/frontends.h"
 #include "netlink/nlk.h"
 
 /* A concurrent writer (not svcnft: the lock keeps those out) changed the
@@ -237,20 +240,106 @@ static int read_have(struct nlk_sock *s, const struct rs_ruleset *want, struct r
 	return 0;
 }
 
-/* After a committed apply: flows and affinity entries pinned to endpoints
- * that are gone. A failure here is reported but does not undo the apply. */
-static void after_apply(struct nlk_sock *s, const struct rs_ruleset *have,
+/*
+ * What conntrack sees of the frontends: every UDP one of all (so that an
+ * entry to a frontend's own address is never taken for a NodePort's), the
+ * ones d names to be cleaned, keeping their endpoints as reply sources,
+ * and those d says are gone, keeping nothing. keep backs the arrays.
+ */
+static size_t ct_frontends(const struct comp_frontends *all, const struct comp_fe_diff *d,
+			   struct nlk_ct_frontend **out, struct nlk_ct_ep **keep)
+{
+	size_t n = 0, neps = 0, k = 0, i, j;
+	bool *clean = sn_calloc(all->n + 1, sizeof(*clean));
+
+	for (i = 0; i < d->n; i++) {
+		const struct comp_frontend *fe = d->v[i].fe;
+
+		if (d->v[i].why != COMP_FE_GONE)
+			clean[fe - all->v] = true;
+	}
+	for (i = 0; i < all->n; i++)
+		neps += all->v[i].neps;
+	*out = sn_calloc(all->n + d->n + 1, sizeof(**out));
+	*keep = sn_calloc(neps + 1, sizeof(**keep));
+	for (i = 0; i < all->n + d->n; i++) {
+		const struct comp_frontend *fe = i < all->n ? &all->v[i] : d->v[i - all->n].fe;
+		struct nlk_ct_frontend *f;
+
+		if (fe->proto != IPPROTO_UDP ||
+		    (i >= all->n && d->v[i - all->n].why != COMP_FE_GONE))
+			continue;
+		f = &(*out)[n++];
+		f->family = fe->family;
+		f->proto = fe->proto;
+		f->any_addr = fe->kind == COMP_FE_NODEPORT;
+		f->addr = fe->addr;
+		f->port = fe->port;
+		f->clean = i >= all->n || clean[i];
+		if (i >= all->n)
+			continue;	/* gone: nothing to keep */
+		f->keep = &(*keep)[k];
+		f->nkeep = fe->neps;
+		for (j = 0; j < fe->neps; j++)
+			(*keep)[k++] = (struct nlk_ct_ep){ .addr = fe->eps[j].addr,
+							   .port = fe->eps[j].port };
+	}
+	free(clean);
+	return n;
+}
+
+static bool aff_stale(const struct rs_set *set, enum rs_family f, const struct rs_elem *e,
+		      void *ctx)
+{
+	return comp_affinity_elem_stale(ctx, set, f, e);
+}
+
+/*
+ * After a committed apply: UDP flows and affinity entries pinned to
+ * endpoints that are gone. The CLI keeps no previous model (only the
+ * kernel's ruleset, whose shape this must not read), so it diffs against
+ * "unknown": every UDP frontend is looked at, kube-proxy's rule; the agent
+ * will pass its previous frontends and look only at what changed
+ * (compiler/frontends.h). A failure here is reported but does not undo
+ * the apply.
+ */
+static void after_apply(struct nlk_sock *s, const struct cli_common *c,
 			const struct rs_ruleset *want)
 {
+	struct comp_aff_ctx actx = { 0 };
 	struct nlk_ct_stats st = { 0 };
+	struct comp_frontends all;
+	struct nlk_ct_frontend *ct;
+	struct nlk_ct_ep *keep;
+	struct comp_fe_diff d;
 	struct sn_buf why;
+	size_t n;
 
 	sn_buf_init(&why);
-	if (nlk_ct_cleanup(have, want, &st, &why) < 0)
+	comp_frontends_build(c->world, &c->comp, 0, &all);
+	comp_frontends_diff(NULL, &all, &d);
+	n = ct_frontends(&all, &d, &ct, &keep);
+	if (n && nlk_ct_clear(ct, n, &st, &why) < 0)
 		fprintf(stderr, "svcnft: warning: conntrack cleanup: %s\n", why.s ? why.s : "?");
-	sn_buf_reset(&why);
-	if (nlk_affinity_cleanup(s, want, &st, &why) < 0)
-		fprintf(stderr, "svcnft: warning: affinity cleanup: %s\n", why.s ? why.s : "?");
+	free(ct);
+	free(keep);
+	comp_fe_diff_free(&d);
+
+	actx.fs = &all;
+	for (size_t i = 0; want && i < want->n; i++) {
+		const struct rs_table *t = want->tables[i];
+
+		for (size_t k = 0; k < t->nsets; k++) {
+			if (!t->sets[k]->elems_runtime)
+				continue;
+			sn_buf_reset(&why);
+			if (nlk_runtime_elems_prune(s, t, t->sets[k], aff_stale, &actx, &st, &why) < 0)
+				fprintf(stderr, "svcnft: warning: affinity cleanup: %s\n",
+					why.s ? why.s : "?");
+		}
+	}
+	comp_aff_ctx_free(&actx);
+	comp_frontends_free(&all);
 	if (st.ct_deleted || st.aff_deleted)
 		printf("cleared: %zu UDP conntrack entries, %zu affinity entries of gone endpoints\n",
 		       st.ct_deleted, st.aff_deleted);
@@ -258,8 +347,8 @@ static void after_apply(struct nlk_sock *s, const struct rs_ruleset *have,
 }
 
 /* read -> diff -> send, again while the kernel says the generation moved */
-static int reconcile(struct nlk_sock *s, const struct rs_ruleset *want, bool check,
-		     struct run_stats *rst)
+static int reconcile(struct nlk_sock *s, const struct cli_common *c,
+		     const struct rs_ruleset *want, bool check, struct run_stats *rst)
 {
 	for (int attempt = 0; attempt < APPLY_TRIES; attempt++) {
 		struct nlk_batch_opts o = { .check = check };
@@ -314,7 +403,7 @@ static int reconcile(struct nlk_sock *s, const struct rs_ruleset *want, bool che
 			} else {
 				print_summary("applied", &d, &r);
 				fflush(stdout);
-				after_apply(s, have, want);
+				after_apply(s, c, want);
 			}
 			break;
 		case NLK_REFUSED:
@@ -407,7 +496,7 @@ int cmd_apply(int argc, char **argv)
 	if (lock < 0)
 		ret = CLI_RUNTIME;
 	else
-		ret = reconcile(s, want, a.check, &a.st);
+		ret = reconcile(s, &c, want, a.check, &a.st);
 	unlock_netns(lock);
 	nlk_close(s);
 	print_stats(&a.st);

@@ -327,3 +327,94 @@ void comp_fe_diff_free(struct comp_fe_diff *d)
 	free(d->v);
 	memset(d, 0, sizeof(*d));
 }
+
+/* ---- session affinity ---- */
+
+#define AFF_SHARED "affinity"	/* build.c: declare_sets() */
+#define AFF_PORT_PREFIX "affinity-"	/* build.c: aff6_map_name() */
+
+static uint8_t fam_af(enum rs_family f)
+{
+	return f == RS_IP6 ? SN_AF_INET6 : SN_AF_INET;
+}
+
+/* client . frontend : endpoint . port: the frontend is in the key. */
+static bool shared_stale(const struct comp_frontends *fs, enum rs_family f,
+			 const struct rs_elem *e)
+{
+	struct comp_frontend key = {
+		.family = fam_af(f), .proto = (uint8_t)e->key[2].num, .port = e->key[3].num,
+		.addr = e->key[1].addr, .kind = COMP_FE_CLUSTER_IP,
+	};
+	const struct comp_frontend *fe;
+
+	key.addr.plen = key.family == SN_AF_INET6 ? 128 : 32;
+	fe = comp_frontends_find(fs, &key);
+	if (!fe) {
+		/* a NodePort: the key holds the node address it came in on */
+		memset(&key.addr, 0, sizeof(key.addr));
+		key.kind = COMP_FE_NODEPORT;
+		fe = comp_frontends_find(fs, &key);
+	}
+	return !fe || !comp_frontend_has_ep(fe, &e->data[0].addr, e->data[1].num);
+}
+
+/* "affinity-NS/NAME/PROTO/PORT/EPPORT[/local]": the frontends of service
+ * port NS/NAME/PROTO/PORT in the map's family, and EPPORT. */
+static void port_map_load(struct comp_aff_ctx *c, const struct rs_set *map, enum rs_family f)
+{
+	const char *name = map->name + strlen(AFF_PORT_PREFIX);
+	size_t len = strlen(name);
+	const char *slash;
+	char *svc_port;
+
+	c->map = map;
+	c->n = 0;
+	c->known = false;
+	if (len > 6 && !strcmp(name + len - 6, "/local"))
+		len -= 6;
+	slash = memrchr(name, '/', len);
+	if (!slash || slash == name)
+		return;
+	c->epport = (uint16_t)strtoul(slash + 1, NULL, 10);
+	svc_port = sn_strndup(name, (size_t)(slash - name));
+	for (size_t i = 0; i < c->fs->n; i++) {
+		const struct comp_frontend *fe = &c->fs->v[i];
+
+		if (fe->family != fam_af(f) || strcmp(fe->svc_port, svc_port))
+			continue;
+		sn_grow(&c->v, &c->cap, c->n + 1, sizeof(*c->v));
+		c->v[c->n++] = fe;
+	}
+	free(svc_port);
+	c->known = true;
+}
+
+bool comp_affinity_elem_stale(struct comp_aff_ctx *c, const struct rs_set *map,
+			      enum rs_family f, const struct rs_elem *e)
+{
+	if (!strcmp(map->name, AFF_SHARED)) {
+		if (map->nkey != 4 || map->ndata != 2)
+			return false;
+		return shared_stale(c->fs, f, e);
+	}
+	if (strncmp(map->name, AFF_PORT_PREFIX, strlen(AFF_PORT_PREFIX)) || map->nkey != 1 ||
+	    map->ndata != 1)
+		return false;
+	if (c->map != map)
+		port_map_load(c, map, f);
+	if (!c->known)
+		return false;
+	for (size_t i = 0; i < c->n; i++)
+		if (comp_frontend_has_ep(c->v[i], &e->data[0].addr, c->epport))
+			return false;
+	return true;
+}
+
+void comp_aff_ctx_free(struct comp_aff_ctx *c)
+{
+	free(c->v);
+	c->v = NULL;
+	c->n = c->cap = 0;
+	c->map = NULL;
+}

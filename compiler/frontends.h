@@ -116,4 +116,26 @@ void comp_frontends_diff(const struct comp_frontends *old, const struct comp_fro
 			 struct comp_fe_diff *out);
 void comp_fe_diff_free(struct comp_fe_diff *d);
 
+/*
+ * Session affinity: is an element the packet path put into one of the
+ * compiler's affinity maps pinned to an endpoint its frontend can no longer
+ * choose? fs: every frontend, of every protocol. The one place outside
+ * compiler/build.c that knows those maps' names: "affinity" (client .
+ * frontend address . protocol . port : endpoint . port) and IPv6's
+ * "affinity-NS/NAME/PROTO/PORT/EPPORT[/local]" (client : endpoint). An
+ * element of any other set is never called stale. ctx caches a map's
+ * frontends between calls: zero it before the first, free it after.
+ */
+struct comp_aff_ctx {
+	const struct comp_frontends *fs;
+	const struct rs_set *map;	/* the map the cache is for */
+	const struct comp_frontend **v;	/* its service port's frontends */
+	size_t n, cap;
+	uint16_t epport;
+	bool known;
+};
+bool comp_affinity_elem_stale(struct comp_aff_ctx *c, const struct rs_set *map,
+			      enum rs_family f, const struct rs_elem *e);
+void comp_aff_ctx_free(struct comp_aff_ctx *c);
+
 #endif
