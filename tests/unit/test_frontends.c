@@ -431,6 +431,83 @@ static void test_diff(void **state)
 	assert_int_equal(f->d.n, 0);
 }
 
+/* ---- session affinity elements ---- */
+
+static struct rs_elem aff_elem(const char *client, const char *fe, uint8_t proto, uint16_t port,
+			       const char *epaddr, uint16_t epport)
+{
+	struct rs_elem e;
+
+	memset(&e, 0, sizeof(e));
+	e.key[0].addr = A(client);
+	e.key[1].addr = A(fe);
+	e.key[2].num = proto;
+	e.key[3].num = port;
+	e.data[0].addr = A(epaddr);
+	e.data[1].num = epport;
+	return e;
+}
+
+/* The shared IPv4 map: an entry pinned to an endpoint its frontend (by
+ * address, else as a NodePort on the node's address) still has stays; one
+ * pinned to a removed endpoint, a wrong port, or a frontend that is gone
+ * is stale. An IPv6 map of one service port keeps endpoints of that port
+ * only. Sets the compiler does not name so are never touched. */
+static void test_affinity_elems(void **state)
+{
+	struct fx *f = *state;
+	struct svc_service *s = svc(f->w, "web", SVC_NODE_PORT, "198.18.0.80");
+	struct comp_aff_ctx c = { 0 };
+	struct rs_ruleset *rs = rs_ruleset_alloc();
+	struct rs_table *t = rs_ruleset_add_table(rs, RS_IP, "svcnft");
+	struct rs_table *t6 = rs_ruleset_add_table(rs, RS_IP6, "svcnft");
+	struct rs_set *shared = rs_table_add_set(t, "affinity");
+	struct rs_set *other = rs_table_add_set(t, "hairpin");
+	struct rs_set *m6 = rs_table_add_set(t6, "affinity-default/web/tcp/80/8080");
+	struct rs_set *m6x = rs_table_add_set(t6, "affinity-default/web/tcp/80/9090/local");
+	struct rs_elem e;
+	struct svc_slice *sl;
+
+	rs_set_set_type(shared, 4, (uint8_t[]){ RS_T_IPV4, RS_T_IPV4, RS_T_PROTO, RS_T_SERVICE },
+			2, (uint8_t[]){ RS_T_IPV4, RS_T_SERVICE });
+	rs_set_set_type(other, 2, (uint8_t[]){ RS_T_IPV4, RS_T_IPV4 }, 0, NULL);
+	rs_set_set_type(m6, 1, (uint8_t[]){ RS_T_IPV6 }, 1, (uint8_t[]){ RS_T_IPV6 });
+	rs_set_set_type(m6x, 1, (uint8_t[]){ RS_T_IPV6 }, 1, (uint8_t[]){ RS_T_IPV6 });
+	s->affinity = true;
+	s->cluster_ips[1] = A("2001:db8::80");
+	s->ncluster_ips = 2;
+	port(s, IPPROTO_TCP, 80, 30080);
+	s->ports[0].target_port = 8080;
+	sl = slice(f->w, "web", IPPROTO_TCP, 8080);
+	ep(sl, "198.19.1.1", READY | SERVING, NULL);
+	ep(slice(f->w, "web", IPPROTO_TCP, 8080), "2001:db8:1::1", READY | SERVING, NULL);
+	build(f, f->w, 0, &f->fs);
+	c.fs = &f->fs;
+
+	e = aff_elem("198.51.100.1", "198.18.0.80", IPPROTO_TCP, 80, "198.19.1.1", 8080);
+	assert_false(comp_affinity_elem_stale(&c, shared, RS_IP, &e));
+	e = aff_elem("198.51.100.1", "198.18.0.80", IPPROTO_TCP, 80, "198.19.1.2", 8080);
+	assert_true(comp_affinity_elem_stale(&c, shared, RS_IP, &e));	/* removed endpoint */
+	e = aff_elem("198.51.100.1", "198.18.0.80", IPPROTO_TCP, 80, "198.19.1.1", 80);
+	assert_true(comp_affinity_elem_stale(&c, shared, RS_IP, &e));	/* not its port */
+	e = aff_elem("198.51.100.1", "192.0.2.1", IPPROTO_TCP, 30080, "198.19.1.1", 8080);
+	assert_false(comp_affinity_elem_stale(&c, shared, RS_IP, &e));	/* via the NodePort */
+	e = aff_elem("198.51.100.1", "198.18.0.99", IPPROTO_TCP, 80, "198.19.1.1", 8080);
+	assert_true(comp_affinity_elem_stale(&c, shared, RS_IP, &e));	/* no such frontend */
+	e = aff_elem("198.51.100.1", "198.18.0.80", IPPROTO_TCP, 80, "198.19.1.2", 8080);
+	assert_false(comp_affinity_elem_stale(&c, other, RS_IP, &e));	/* not an affinity map */
+
+	memset(&e, 0, sizeof(e));
+	e.key[0].addr = A("2001:db8:2::1");
+	e.data[0].addr = A("2001:db8:1::1");
+	assert_false(comp_affinity_elem_stale(&c, m6, RS_IP6, &e));
+	assert_true(comp_affinity_elem_stale(&c, m6x, RS_IP6, &e));	/* port 9090: none */
+	e.data[0].addr = A("2001:db8:1::2");
+	assert_true(comp_affinity_elem_stale(&c, m6, RS_IP6, &e));
+	comp_aff_ctx_free(&c);
+	rs_ruleset_free(rs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -440,6 +517,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fallback_and_none, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dual_stack, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_diff, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_affinity_elems, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
