@@ -300,14 +300,17 @@ static bool aff_stale(const struct rs_set *set, enum rs_family f, const struct r
  * kernel's ruleset, whose shape this must not read), so it diffs against
  * "unknown": every UDP frontend is looked at, kube-proxy's rule; the agent
  * will pass its previous frontends and look only at what changed
- * (compiler/frontends.h). A failure here is reported but does not undo
- * the apply.
+ * (compiler/frontends.h). A deleted Service the CLI cannot name: its
+ * ClusterIP is found as an address of the service range no frontend has.
+ * A failure here is reported but does not undo the apply.
  */
 static void after_apply(struct nlk_sock *s, const struct cli_common *c,
 			const struct rs_ruleset *want)
 {
 	struct comp_aff_ctx actx = { 0 };
+	struct nlk_ct_owned owned[2];
 	struct nlk_ct_stats st = { 0 };
+	size_t nowned = 0;
 	struct comp_frontends all;
 	struct nlk_ct_frontend *ct;
 	struct nlk_ct_ep *keep;
@@ -319,7 +322,12 @@ static void after_apply(struct nlk_sock *s, const struct cli_common *c,
 	comp_frontends_build(c->world, &c->comp, 0, &all);
 	comp_frontends_diff(NULL, &all, &d);
 	n = ct_frontends(&all, &d, &ct, &keep);
-	if (n && nlk_ct_clear(ct, n, &st, &why) < 0)
+	/* the service range is svcnft's: a UDP flow to an address of it that
+	 * no frontend has now is one to a deleted Service or port */
+	for (unsigned i = 0; i < c->comp.nservice_cidrs && i < SN_ARRAY_SIZE(owned); i++)
+		owned[nowned++] = (struct nlk_ct_owned){ .proto = IPPROTO_UDP,
+							 .prefix = c->comp.service_cidrs[i] };
+	if ((n || nowned) && nlk_ct_clear(ct, n, owned, nowned, &st, &why) < 0)
 		fprintf(stderr, "svcnft: warning: conntrack cleanup: %s\n", why.s ? why.s : "?");
 	free(ct);
 	free(keep);

@@ -99,14 +99,28 @@ static bool keeps(const struct nlk_ct_frontend *f, const uint8_t *addr, uint16_t
 
 struct ct_walk {
 	const struct fe_index *x;
+	const struct nlk_ct_owned *owned;
+	size_t nowned;
 	uint8_t family;		/* SN_AF_* */
 	struct nf_conntrack **del;
 	size_t ndel, cap;
 };
 
+static bool owned(const struct ct_walk *w, uint8_t proto, const uint8_t *dst)
+{
+	struct sn_addr a = { .family = w->family, .plen = w->family == SN_AF_INET6 ? 128 : 32 };
+
+	memcpy(a.a, dst, 16);
+	for (size_t i = 0; i < w->nowned; i++)
+		if (w->owned[i].proto == proto && sn_prefix_contains(&w->owned[i].prefix, &a))
+			return true;
+	return false;
+}
+
 /* An entry to a frontend to clean, answered by something it does not keep
- * (a removed pod, or the node itself). The address first, as kube-proxy
- * does: an entry to a frontend's own address is never a NodePort's. */
+ * (a removed pod, or the node itself), or to an owned address no frontend
+ * has (a deleted Service). The address first, as kube-proxy does: an entry
+ * to a frontend's own address is never a NodePort's. */
 static bool ct_stale(const struct ct_walk *w, const struct nf_conntrack *ct)
 {
 	uint8_t dst[16] = { 0 }, src[16] = { 0 };
@@ -132,6 +146,8 @@ static bool ct_stale(const struct ct_walk *w, const struct nf_conntrack *ct)
 	dport = ntohs(nfct_get_attr_u16(ct, ATTR_ORIG_PORT_DST));
 	sport = ntohs(nfct_get_attr_u16(ct, ATTR_REPL_PORT_SRC));
 	f = index_find(w->x, w->family, proto, false, dst, dport);
+	if (!f && owned(w, proto, dst))
+		return true;
 	if (!f)
 		f = index_find(w->x, w->family, proto, true, NULL, dport);
 	return f && f->clean && !keeps(f, src, sport);
@@ -150,12 +166,12 @@ static int ct_cb(enum nf_conntrack_msg_type type, struct nf_conntrack *ct, void 
 
 /* conntrack -L -f FAMILY (the kernel filters by family), then conntrack -D
  * for each stale entry */
-static int ct_clear_family(const struct fe_index *x, uint8_t family, size_t *deleted,
-			   struct sn_buf *why)
+static int ct_clear_family(const struct fe_index *x, const struct nlk_ct_owned *own, size_t nown,
+			   uint8_t family, size_t *deleted, struct sn_buf *why)
 {
 	struct nfct_handle *h = nfct_open(CONNTRACK, 0);
 	struct nfct_filter_dump *fd = nfct_filter_dump_create();
-	struct ct_walk w = { .x = x, .family = family };
+	struct ct_walk w = { .x = x, .owned = own, .nowned = nown, .family = family };
 	int ret = 0;
 
 	if (!h || !fd) {
@@ -192,8 +208,8 @@ static int ct_clear_family(const struct fe_index *x, uint8_t family, size_t *del
 	return ret;
 }
 
-int nlk_ct_clear(const struct nlk_ct_frontend *fs, size_t n, struct nlk_ct_stats *st,
-		 struct sn_buf *why)
+int nlk_ct_clear(const struct nlk_ct_frontend *fs, size_t n, const struct nlk_ct_owned *owned,
+		 size_t nowned, struct nlk_ct_stats *st, struct sn_buf *why)
 {
 	static const uint8_t fams[] = { SN_AF_INET, SN_AF_INET6 };
 	struct fe_index x;
@@ -201,12 +217,15 @@ int nlk_ct_clear(const struct nlk_ct_frontend *fs, size_t n, struct nlk_ct_stats
 
 	index_build(&x, fs, n);
 	for (size_t k = 0; k < SN_ARRAY_SIZE(fams); k++) {
-		size_t clean = 0;
+		size_t clean = 0, ranges = 0;
 
 		for (size_t i = 0; i < n; i++)
 			clean += fs[i].clean && fs[i].family == fams[k];
+		for (size_t i = 0; i < nowned; i++)
+			ranges += owned[i].prefix.family == fams[k];
 		st->frontends += clean;
-		if (clean && ct_clear_family(&x, fams[k], &st->ct_deleted, why) < 0)
+		if ((clean || ranges) &&
+		    ct_clear_family(&x, owned, nowned, fams[k], &st->ct_deleted, why) < 0)
 			ret = -1;
 	}
 	free(x.ht);

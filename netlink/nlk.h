@@ -198,12 +198,21 @@ struct nlk_ct_frontend {
 	size_t nkeep;
 };
 
+/* A range of destinations the caller owns for proto (the service CIDR:
+ * svcnft drops what no Service has there): an entry of proto to an address
+ * in it that is no frontend's is stale, its Service or port deleted. */
+struct nlk_ct_owned {
+	uint8_t proto;
+	struct sn_addr prefix;
+};
+
 /* conntrack -L -f FAMILY, then conntrack -D for each entry of a frontend
- * to clean whose reply source is not one it keeps: a flow DNATed to an
+ * to clean whose reply source is not one it keeps (a flow DNATed to an
  * endpoint that is gone, or one the node answered before the frontend
- * existed. One kernel-filtered dump per family that has a frontend to clean. */
-int nlk_ct_clear(const struct nlk_ct_frontend *fs, size_t n, struct nlk_ct_stats *st,
-		 struct sn_buf *why);
+ * existed), and each entry into an owned range that no frontend has. One
+ * kernel-filtered dump per family with a frontend to clean or a range. */
+int nlk_ct_clear(const struct nlk_ct_frontend *fs, size_t n, const struct nlk_ct_owned *owned,
+		 size_t nowned, struct nlk_ct_stats *st, struct sn_buf *why);
 
 /* Whether one element of a runtime set is stale (the caller's knowledge of
  * what the set means). */
