@@ -31,8 +31,10 @@
 
 /* ---- frontends, by what a conntrack entry's original tuple says ---- */
 
-struct fe_index {
+struct nlk_ct_match {
 	const struct nlk_ct_frontend *fs;
+	const struct nlk_ct_owned *owned;
+	size_t nowned;
 	/* open addressing over (family, proto, any_addr, addr, port): one
 	 * probe sequence per frontend added and per entry looked at */
 	size_t *ht;
@@ -57,9 +59,14 @@ static bool fe_match(const struct nlk_ct_frontend *f, uint8_t family, uint8_t pr
 	       (any || !memcmp(f->addr.a, addr, 16));
 }
 
-static void index_build(struct fe_index *x, const struct nlk_ct_frontend *fs, size_t n)
+struct nlk_ct_match *nlk_ct_match_new(const struct nlk_ct_frontend *fs, size_t n,
+				      const struct nlk_ct_owned *owned, size_t nowned)
 {
+	struct nlk_ct_match *x = sn_calloc(1, sizeof(*x));
+
 	x->fs = fs;
+	x->owned = owned;
+	x->nowned = nowned;
 	for (x->size = 64; x->size < n * 2; x->size *= 2)
 		;
 	x->ht = sn_malloc(x->size * sizeof(*x->ht));
@@ -74,9 +81,18 @@ static void index_build(struct fe_index *x, const struct nlk_ct_frontend *fs, si
 			h = (h + 1) & (x->size - 1);
 		x->ht[h] = i;
 	}
+	return x;
 }
 
-static const struct nlk_ct_frontend *index_find(const struct fe_index *x, uint8_t family,
+void nlk_ct_match_free(struct nlk_ct_match *x)
+{
+	if (!x)
+		return;
+	free(x->ht);
+	free(x);
+}
+
+static const struct nlk_ct_frontend *index_find(const struct nlk_ct_match *x, uint8_t family,
 						uint8_t proto, bool any, const uint8_t *addr,
 						uint16_t port)
 {
@@ -95,24 +111,13 @@ static bool keeps(const struct nlk_ct_frontend *f, const uint8_t *addr, uint16_t
 	return false;
 }
 
-/* ---- conntrack ---- */
-
-struct ct_walk {
-	const struct fe_index *x;
-	const struct nlk_ct_owned *owned;
-	size_t nowned;
-	uint8_t family;		/* SN_AF_* */
-	struct nf_conntrack **del;
-	size_t ndel, cap;
-};
-
-static bool owned(const struct ct_walk *w, uint8_t proto, const uint8_t *dst)
+static bool owned(const struct nlk_ct_match *x, uint8_t family, uint8_t proto, const uint8_t *dst)
 {
-	struct sn_addr a = { .family = w->family, .plen = w->family == SN_AF_INET6 ? 128 : 32 };
+	struct sn_addr a = { .family = family, .plen = family == SN_AF_INET6 ? 128 : 32 };
 
 	memcpy(a.a, dst, 16);
-	for (size_t i = 0; i < w->nowned; i++)
-		if (w->owned[i].proto == proto && sn_prefix_contains(&w->owned[i].prefix, &a))
+	for (size_t i = 0; i < x->nowned; i++)
+		if (x->owned[i].proto == proto && sn_prefix_contains(&x->owned[i].prefix, &a))
 			return true;
 	return false;
 }
@@ -121,36 +126,50 @@ static bool owned(const struct ct_walk *w, uint8_t proto, const uint8_t *dst)
  * (a removed pod, or the node itself), or to an owned address no frontend
  * has (a deleted Service). The address first, as kube-proxy does: an entry
  * to a frontend's own address is never a NodePort's. */
+bool nlk_ct_match_stale(const struct nlk_ct_match *x, uint8_t family, uint8_t proto,
+			const struct sn_addr *dst, uint16_t dport, const struct sn_addr *rsrc,
+			uint16_t sport)
+{
+	const struct nlk_ct_frontend *f = index_find(x, family, proto, false, dst->a, dport);
+
+	if (!f && owned(x, family, proto, dst->a))
+		return true;
+	if (!f)
+		f = index_find(x, family, proto, true, NULL, dport);
+	return f && f->clean && !keeps(f, rsrc->a, sport);
+}
+
+/* ---- conntrack ---- */
+
+struct ct_walk {
+	const struct nlk_ct_match *x;
+	uint8_t family;		/* SN_AF_* */
+	struct nf_conntrack **del;
+	size_t ndel, cap;
+};
+
 static bool ct_stale(const struct ct_walk *w, const struct nf_conntrack *ct)
 {
-	uint8_t dst[16] = { 0 }, src[16] = { 0 };
-	uint8_t proto = nfct_get_attr_u8(ct, ATTR_ORIG_L4PROTO);
-	const struct nlk_ct_frontend *f;
-	uint16_t dport, sport;
+	struct sn_addr dst = { .family = w->family }, src = { .family = w->family };
 
 	if (w->family == SN_AF_INET) {
 		uint32_t a = nfct_get_attr_u32(ct, ATTR_ORIG_IPV4_DST);
 		uint32_t r = nfct_get_attr_u32(ct, ATTR_REPL_IPV4_SRC);
 
-		memcpy(dst, &a, 4);
-		memcpy(src, &r, 4);
+		memcpy(dst.a, &a, 4);
+		memcpy(src.a, &r, 4);
 	} else {
 		const void *a = nfct_get_attr(ct, ATTR_ORIG_IPV6_DST);
 		const void *r = nfct_get_attr(ct, ATTR_REPL_IPV6_SRC);
 
 		if (!a || !r)
 			return false;
-		memcpy(dst, a, 16);
-		memcpy(src, r, 16);
+		memcpy(dst.a, a, 16);
+		memcpy(src.a, r, 16);
 	}
-	dport = ntohs(nfct_get_attr_u16(ct, ATTR_ORIG_PORT_DST));
-	sport = ntohs(nfct_get_attr_u16(ct, ATTR_REPL_PORT_SRC));
-	f = index_find(w->x, w->family, proto, false, dst, dport);
-	if (!f && owned(w, proto, dst))
-		return true;
-	if (!f)
-		f = index_find(w->x, w->family, proto, true, NULL, dport);
-	return f && f->clean && !keeps(f, src, sport);
+	return nlk_ct_match_stale(w->x, w->family, nfct_get_attr_u8(ct, ATTR_ORIG_L4PROTO), &dst,
+				  ntohs(nfct_get_attr_u16(ct, ATTR_ORIG_PORT_DST)), &src,
+				  ntohs(nfct_get_attr_u16(ct, ATTR_REPL_PORT_SRC)));
 }
 
 static int ct_cb(enum nf_conntrack_msg_type type, struct nf_conntrack *ct, void *data)
@@ -166,12 +185,12 @@ static int ct_cb(enum nf_conntrack_msg_type type, struct nf_conntrack *ct, void 
 
 /* conntrack -L -f FAMILY (the kernel filters by family), then conntrack -D
  * for each stale entry */
-static int ct_clear_family(const struct fe_index *x, const struct nlk_ct_owned *own, size_t nown,
-			   uint8_t family, size_t *deleted, struct sn_buf *why)
+static int ct_clear_family(const struct nlk_ct_match *x, uint8_t family, size_t *deleted,
+			   struct sn_buf *why)
 {
 	struct nfct_handle *h = nfct_open(CONNTRACK, 0);
 	struct nfct_filter_dump *fd = nfct_filter_dump_create();
-	struct ct_walk w = { .x = x, .owned = own, .nowned = nown, .family = family };
+	struct ct_walk w = { .x = x, .family = family };
 	int ret = 0;
 
 	if (!h || !fd) {
@@ -212,10 +231,9 @@ int nlk_ct_clear(const struct nlk_ct_frontend *fs, size_t n, const struct nlk_ct
 		 size_t nowned, struct nlk_ct_stats *st, struct sn_buf *why)
 {
 	static const uint8_t fams[] = { SN_AF_INET, SN_AF_INET6 };
-	struct fe_index x;
+	struct nlk_ct_match *x = nlk_ct_match_new(fs, n, owned, nowned);
 	int ret = 0;
 
-	index_build(&x, fs, n);
 	for (size_t k = 0; k < SN_ARRAY_SIZE(fams); k++) {
 		size_t clean = 0, ranges = 0;
 
@@ -224,11 +242,10 @@ int nlk_ct_clear(const struct nlk_ct_frontend *fs, size_t n, const struct nlk_ct
 		for (size_t i = 0; i < nowned; i++)
 			ranges += owned[i].prefix.family == fams[k];
 		st->frontends += clean;
-		if ((clean || ranges) &&
-		    ct_clear_family(&x, owned, nowned, fams[k], &st->ct_deleted, why) < 0)
+		if ((clean || ranges) && ct_clear_family(x, fams[k], &st->ct_deleted, why) < 0)
 			ret = -1;
 	}
-	free(x.ht);
+	nlk_ct_match_free(x);
 	return ret;
 }
 

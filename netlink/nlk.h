@@ -214,6 +214,17 @@ struct nlk_ct_owned {
 int nlk_ct_clear(const struct nlk_ct_frontend *fs, size_t n, const struct nlk_ct_owned *owned,
 		 size_t nowned, struct nlk_ct_stats *st, struct sn_buf *why);
 
+/* The rule nlk_ct_clear() applies to each entry, on its own for tests:
+ * is a conntrack entry of proto to dst:dport answered by rsrc:sport stale?
+ * The match borrows fs and owned. */
+struct nlk_ct_match;
+struct nlk_ct_match *nlk_ct_match_new(const struct nlk_ct_frontend *fs, size_t n,
+				      const struct nlk_ct_owned *owned, size_t nowned);
+bool nlk_ct_match_stale(const struct nlk_ct_match *x, uint8_t family, uint8_t proto,
+			const struct sn_addr *dst, uint16_t dport, const struct sn_addr *rsrc,
+			uint16_t sport);
+void nlk_ct_match_free(struct nlk_ct_match *x);
+
 /* Whether one element of a runtime set is stale (the caller's knowledge of
  * what the set means). */
 typedef bool (*nlk_elem_stale_fn)(const struct rs_set *set, enum rs_family f,
