@@ -243,8 +243,9 @@ static int read_have(struct nlk_sock *s, const struct rs_ruleset *want, struct r
 /*
  * What conntrack sees of the frontends: every UDP one of all (so that an
  * entry to a frontend's own address is never taken for a NodePort's), the
- * ones d names to be cleaned, keeping their endpoints as reply sources,
- * and those d says are gone, keeping nothing. keep backs the arrays.
+ * ones d names to be cleaned, keeping their endpoints and serving ones as
+ * reply sources, and those d says are gone, keeping nothing. keep backs
+ * the arrays.
  */
 static size_t ct_frontends(const struct comp_frontends *all, const struct comp_fe_diff *d,
 			   struct nlk_ct_frontend **out, struct nlk_ct_ep **keep)
@@ -259,7 +260,7 @@ static size_t ct_frontends(const struct comp_frontends *all, const struct comp_f
 			clean[fe - all->v] = true;
 	}
 	for (i = 0; i < all->n; i++)
-		neps += all->v[i].neps;
+		neps += all->v[i].nkeep;
 	*out = sn_calloc(all->n + d->n + 1, sizeof(**out));
 	*keep = sn_calloc(neps + 1, sizeof(**keep));
 	for (i = 0; i < all->n + d->n; i++) {
@@ -279,10 +280,10 @@ static size_t ct_frontends(const struct comp_frontends *all, const struct comp_f
 		if (i >= all->n)
 			continue;	/* gone: nothing to keep */
 		f->keep = &(*keep)[k];
-		f->nkeep = fe->neps;
-		for (j = 0; j < fe->neps; j++)
-			(*keep)[k++] = (struct nlk_ct_ep){ .addr = fe->eps[j].addr,
-							   .port = fe->eps[j].port };
+		f->nkeep = fe->nkeep;
+		for (j = 0; j < fe->nkeep; j++)
+			(*keep)[k++] = (struct nlk_ct_ep){ .addr = fe->keep[j].addr,
+							   .port = fe->keep[j].port };
 	}
 	free(clean);
 	return n;

@@ -156,6 +156,42 @@ static void port_frontends(struct fctx *c, const struct sn_addr *cip, const stru
 	}
 }
 
+static void free_fe(struct comp_frontend *f)
+{
+	free(f->svc_port);
+	free(f->eps);
+	free(f->keep);
+}
+
+/* Sort and drop duplicates. */
+static unsigned ep_uniq(struct comp_fe_ep *v, unsigned n)
+{
+	unsigned i, j;
+
+	if (!n)
+		return 0;
+	qsort(v, n, sizeof(*v), ep_cmp);
+	for (i = 0, j = 0; i < n; i++)
+		if (!j || ep_cmp(&v[j - 1], &v[i]))
+			v[j++] = v[i];
+	return j;
+}
+
+/* keep: eps and the serving endpoints of the port (e->all). */
+static void set_keep(struct comp_frontend *f, const struct comp_eps *e)
+{
+	unsigned i, n = 0;
+
+	f->keep = sn_calloc(f->neps + e->nall + 1, sizeof(*f->keep));
+	for (i = 0; i < f->neps; i++)
+		f->keep[n++] = f->eps[i];
+	for (i = 0; i < e->nall; i++)
+		if (e->all[i].serving)
+			f->keep[n++] = (struct comp_fe_ep){ .addr = e->all[i].addr,
+							    .port = e->all[i].port };
+	f->nkeep = ep_uniq(f->keep, n);
+}
+
 static void service_frontends(const struct svc_world *w, const struct comp_opts *o,
 			      const struct svc_service *s, uint8_t af, uint8_t proto,
 			      struct comp_frontends *out)
@@ -177,17 +213,15 @@ static void service_frontends(const struct svc_world *w, const struct comp_opts 
 
 		if (proto && s->ports[i].proto != proto)
 			continue;
+		size_t first = out->n;
+
 		comp_eps_build(w, o, s, &s->ports[i], af, &sl, &e);
 		port_frontends(&c, cip, &e);
+		for (size_t k = first; k < out->n; k++)
+			set_keep(&out->v[k], &e);
 		comp_eps_free(&e);
 	}
 	comp_slices_free(&sl);
-}
-
-static void free_fe(struct comp_frontend *f)
-{
-	free(f->svc_port);
-	free(f->eps);
 }
 
 void comp_frontends_build(const struct svc_world *w, const struct comp_opts *o, uint8_t proto,
@@ -217,24 +251,19 @@ void comp_frontends_build(const struct svc_world *w, const struct comp_opts *o, 
 			memcpy(eps + prev->neps, f->eps, f->neps * sizeof(*eps));
 			free(prev->eps);
 			prev->eps = eps;
-			prev->neps += f->neps;
-			qsort(prev->eps, prev->neps, sizeof(*eps), ep_cmp);
+			prev->neps = ep_uniq(eps, prev->neps + f->neps);
+			eps = sn_calloc(prev->nkeep + f->nkeep + 1, sizeof(*eps));
+			memcpy(eps, prev->keep, prev->nkeep * sizeof(*eps));
+			memcpy(eps + prev->nkeep, f->keep, f->nkeep * sizeof(*eps));
+			free(prev->keep);
+			prev->keep = eps;
+			prev->nkeep = ep_uniq(eps, prev->nkeep + f->nkeep);
 			free_fe(f);
 			continue;
 		}
 		out->v[j++] = out->v[i];
 	}
 	out->n = j;
-	/* merging may have left duplicate endpoints: drop them */
-	for (i = 0; i < out->n; i++) {
-		struct comp_frontend *f = &out->v[i];
-		unsigned k, m;
-
-		for (k = 0, m = 0; k < f->neps; k++)
-			if (!m || ep_cmp(&f->eps[m - 1], &f->eps[k]))
-				f->eps[m++] = f->eps[k];
-		f->neps = m;
-	}
 }
 
 void comp_frontends_free(struct comp_frontends *fs)

@@ -68,6 +68,11 @@ struct comp_frontend {
 	char *svc_port;		/* "ns/name/proto/port": the service port it belongs to */
 	struct comp_fe_ep *eps;	/* what its DNAT may choose: sorted, no duplicates */
 	unsigned neps;
+	/* The reply sources its flows may keep: eps and every serving
+	 * endpoint of its service port in its family (kube-proxy keeps flows
+	 * to an endpoint that is terminating but still serving). Sorted. */
+	struct comp_fe_ep *keep;
+	unsigned nkeep;
 };
 
 struct comp_frontends {

@@ -204,6 +204,15 @@ static void test_udp_clusterip_and_nodeport(void **state)
 	assert_eps(find(&f->fs, NULL, IPPROTO_UDP, 30053), "198.19.1.53:5353 198.19.1.54:5353");
 	assert_string_equal(find(&f->fs, NULL, IPPROTO_UDP, 30053)->svc_port, "default/dns/udp/53");
 	assert_null(find(&f->fs, "198.18.0.80", IPPROTO_TCP, 80));
+	/* flows stay on any serving endpoint, chosen or not (kube-proxy) */
+	{
+		const struct comp_frontend *cf = find(&f->fs, "198.18.0.53", IPPROTO_UDP, 53);
+		char buf[SN_ADDR_STRLEN];
+
+		assert_int_equal(cf->nkeep, 3);
+		assert_string_equal(sn_addr_str(&cf->keep[2].addr, buf), "198.19.1.55");
+		assert_int_equal(cf->keep[2].port, 5353);
+	}
 	assert_true(comp_frontend_has_ep(&f->fs.v[0], &f->fs.v[0].eps[0].addr, 5353));
 	assert_false(comp_frontend_has_ep(&f->fs.v[0], &f->fs.v[0].eps[0].addr, 53));
 
@@ -294,6 +303,7 @@ static void test_fallback_and_none(void **state)
 	build(f, f->w, IPPROTO_UDP, &f->fs);
 	assert_int_equal(f->fs.n, 2);
 	assert_eps(find(&f->fs, "198.18.0.30", IPPROTO_UDP, 53), "198.19.1.1:53");
+	assert_int_equal(find(&f->fs, "198.18.0.30", IPPROTO_UDP, 53)->nkeep, 1);	/* not serving */
 	assert_eps(find(&f->fs, "198.18.0.31", IPPROTO_UDP, 53), "");
 }
 
