@@ -40,14 +40,26 @@
 #include "netlink/sock_internal.h"
 
 /*
- * nftnl_batch pages: 128 KiB each (as nft: 32 pages of 4 KiB), with room
- * past the end for one whole message, since a message is written before
- * the batch knows whether it still fits the page (then it moves to the
- * next page). Our largest message is an element message, kept below
- * NLK_ELEM_BYTES_MAX plus headers.
+ * nftnl_batch pages: 2 MiB each, with room past the end for one whole
+ * message, since a message is written before the batch knows whether it
+ * still fits the page (then it moves to the next page). Our largest message
+ * is an element message, kept below NLK_ELEM_BYTES_MAX plus headers.
+ *
+ * The pages go to the kernel as one iovec each, in one sendmsg, and
+ * sendmsg refuses more than UIO_MAXIOV (1024) of them (EMSGSIZE): with
+ * 128 KiB pages a batch could not pass 128 MiB, and a first apply of 44,000
+ * Services is ~195 MiB. 1024 pages of 2 MiB hold 2 GiB, more than the
+ * kernel takes in one message anyway (netlink_sendmsg needs the message to
+ * fit the send buffer, an int: NLK_BATCH_MAX). nft uses the same page size.
+ * A page is only touched as far as it is written, so a small batch does not
+ * cost 2 MiB of memory.
  */
-#define NLK_BATCH_PAGE (128 * 1024)
+#define NLK_BATCH_PAGE (2u << 20)
 #define NLK_BATCH_OVERRUN (64 * 1024 + 4096)
+#define NLK_UIO_MAXIOV 1024	/* UIO_MAXIOV, which glibc does not export */
+/* The largest batch one sendmsg can carry: SO_SNDBUFFORCE caps the send
+ * buffer at INT_MAX, and netlink wants 32 bytes of it spare. */
+#define NLK_BATCH_MAX ((size_t)INT32_MAX - 64 * 1024)
 
 /*
  * A set's elements travel in one attribute (NFTA_SET_ELEM_LIST_ELEMENTS)
@@ -579,7 +591,16 @@ struct nlk_batch *nlk_batch_build(const struct rs_diff *d, const struct nlk_batc
 	if (!b->check)
 		put_end(b);
 	if (b->no_page) {
-		sn_buf_printf(why, "out of memory while building the batch: nothing was sent");
+		if (why)
+			sn_buf_printf(why, "out of memory while building the batch: nothing was sent");
+		goto err_put;
+	}
+	/* One transaction is one sendmsg: never split it, say why instead. */
+	if (nftnl_batch_iovec_len(b->b) > NLK_UIO_MAXIOV || b->bytes > NLK_BATCH_MAX) {
+		if (why)
+			sn_buf_printf(why, "the change is %zu bytes in %d pages, more than one "
+				      "netlink transaction can carry (%zu bytes): nothing was sent",
+				      b->bytes, nftnl_batch_iovec_len(b->b), NLK_BATCH_MAX);
 		goto err_put;
 	}
 	return b;

@@ -11,8 +11,9 @@
  *   read.c     svcnft's tables from the kernel into an rs_ruleset
  *   batch.c    an rs_diff -> one nftnl_batch (BEGIN ... END) -> one sendmsg,
  *              every ACK drained and mapped back to the object it was about
- *   ct.c       after an apply: stale UDP conntrack entries and affinity
- *              elements pinned to endpoints that are gone
+ *   ct.c       after an apply: deleting the conntrack entries and runtime
+ *              set elements the caller says are stale (which ones is a
+ *              question about the model: compiler/frontends.h)
  *
  * This layer never looks at a Service: errors name chains, sets and rules;
  * cli/ maps a chain to the Service that owns it.
@@ -163,22 +164,75 @@ enum nlk_send_status {
 enum nlk_send_status nlk_batch_send(struct nlk_sock *s, struct nlk_batch *b,
 				    struct nlk_result *r, struct sn_buf *why);
 
-/* ---- after an apply (ct.c) ---- */
+/* ---- after an apply (ct.c): conntrack and runtime elements ---- */
 
 struct nlk_ct_stats {
-	size_t frontends;	/* UDP frontends whose endpoints changed */
+	size_t frontends;	/* frontends whose entries were looked at */
 	size_t ct_deleted;	/* conntrack entries deleted */
-	size_t aff_deleted;	/* affinity elements deleted */
+	size_t aff_deleted;	/* runtime (affinity) elements deleted */
 };
 
-/* For each UDP frontend whose endpoints differ between `have` (the ruleset
- * before the apply) and `want`, delete the conntrack entries to it whose
- * reply source is not one of its endpoints in `want`. */
-int nlk_ct_cleanup(const struct rs_ruleset *have, const struct rs_ruleset *want,
-		   struct nlk_ct_stats *st, struct sn_buf *why);
-/* Delete the elements of want's runtime affinity maps whose endpoint is not
- * a DNAT target reachable from the chain their frontend dispatches to. */
-int nlk_affinity_cleanup(struct nlk_sock *s, const struct rs_ruleset *want,
-			 struct nlk_ct_stats *st, struct sn_buf *why);
+/* A reply source that is fine: an endpoint the frontend may choose. */
+struct nlk_ct_ep {
+	struct sn_addr addr;
+	uint16_t port;
+};
+
+/*
+ * A frontend as conntrack sees it: entries of proto whose original
+ * destination is addr:port, or, for any_addr (a NodePort), any address
+ * with that port that is no other frontend's. This layer knows nothing of
+ * Services: the caller says which frontends to clean and what to keep.
+ */
+struct nlk_ct_frontend {
+	uint8_t family;		/* SN_AF_INET or SN_AF_INET6 */
+	uint8_t proto;		/* IPPROTO_* */
+	bool any_addr;
+	struct sn_addr addr;	/* unless any_addr */
+	uint16_t port;
+	/* Clean: delete its entries whose reply source is not in keep. Not
+	 * clean: leave them; listed only so that its entries are never taken
+	 * for a NodePort's of the same port. */
+	bool clean;
+	const struct nlk_ct_ep *keep;
+	size_t nkeep;
+};
+
+/* A range of destinations the caller owns for proto (the service CIDR:
+ * svcnft drops what no Service has there): an entry of proto to an address
+ * in it that is no frontend's is stale, its Service or port deleted. */
+struct nlk_ct_owned {
+	uint8_t proto;
+	struct sn_addr prefix;
+};
+
+/* conntrack -L -f FAMILY, then conntrack -D for each entry of a frontend
+ * to clean whose reply source is not one it keeps (a flow DNATed to an
+ * endpoint that is gone, or one the node answered before the frontend
+ * existed), and each entry into an owned range that no frontend has. One
+ * kernel-filtered dump per family with a frontend to clean or a range. */
+int nlk_ct_clear(const struct nlk_ct_frontend *fs, size_t n, const struct nlk_ct_owned *owned,
+		 size_t nowned, struct nlk_ct_stats *st, struct sn_buf *why);
+
+/* The rule nlk_ct_clear() applies to each entry, on its own for tests:
+ * is a conntrack entry of proto to dst:dport answered by rsrc:sport stale?
+ * The match borrows fs and owned. */
+struct nlk_ct_match;
+struct nlk_ct_match *nlk_ct_match_new(const struct nlk_ct_frontend *fs, size_t n,
+				      const struct nlk_ct_owned *owned, size_t nowned);
+bool nlk_ct_match_stale(const struct nlk_ct_match *x, uint8_t family, uint8_t proto,
+			const struct sn_addr *dst, uint16_t dport, const struct sn_addr *rsrc,
+			uint16_t sport);
+void nlk_ct_match_free(struct nlk_ct_match *x);
+
+/* Whether one element of a runtime set is stale (the caller's knowledge of
+ * what the set means). */
+typedef bool (*nlk_elem_stale_fn)(const struct rs_set *set, enum rs_family f,
+				  const struct rs_elem *e, void *ctx);
+/* Read the elements the packet path put into set (of table t), and delete
+ * in one batch those stale() says are stale. */
+int nlk_runtime_elems_prune(struct nlk_sock *s, const struct rs_table *t, const struct rs_set *set,
+			    nlk_elem_stale_fn stale, void *ctx, struct nlk_ct_stats *st,
+			    struct sn_buf *why);
 
 #endif

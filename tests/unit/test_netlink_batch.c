@@ -6,7 +6,8 @@
  * consecutive sequence numbers, element lists of one set split across
  * messages so that no attribute nears the 16-bit length limit, ACKs asked
  * for on small batches only, sets and chains created in table order,
- * deletes that name elements by key only.
+ * deletes that name elements by key only, and a batch of more than 128 MiB
+ * within UIO_MAXIOV pages.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -174,7 +175,7 @@ static void test_split_big_elements(void **state)
 	assert_int_equal(total, 20000);
 	assert_true(nmsg >= 30);	/* ~100 bytes each: 48 KiB / 100 per message */
 	assert_int_equal(bytes, nlk_batch_bytes(b));
-	assert_true(w.n > 2 && nlk_batch_iov(b, NULL, 0) > 1);	/* spans pages */
+	assert_true(w.n > 2);
 	walk_free(&w);
 	nlk_batch_free(b);
 	free(op.elems);
@@ -382,6 +383,112 @@ static void test_big_batch_acks(void **state)
 	rs_ruleset_free(want);
 }
 
+/*
+ * A batch bigger than 1024 pages of 128 KiB (the page size before 2 MiB
+ * pages: sendmsg refuses more than UIO_MAXIOV = 1024 iovecs, so a 44,000
+ * Service first apply could not be sent). About 140 MiB of element
+ * messages: the iovec count stays within UIO_MAXIOV, and walking the pages
+ * finds every message once, in order (consecutive sequence numbers from
+ * BEGIN to END), each element message starting at the element that follows
+ * the previous message's last one.
+ */
+#define OLD_PAGE (128 * 1024)
+#define UIO_MAXIOV_ 1024
+#define POOL 4096
+
+/* The key bytes of the first element of an element message, or NULL. */
+static const uint8_t *first_key(const struct nlmsghdr *nlh)
+{
+	const struct nlattr *a, *e, *k, *v;
+
+	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg)) {
+		if (mnl_attr_get_type(a) != NFTA_SET_ELEM_LIST_ELEMENTS)
+			continue;
+		mnl_attr_for_each_nested(e, a) {
+			mnl_attr_for_each_nested(k, e) {
+				if (mnl_attr_get_type(k) != NFTA_SET_ELEM_KEY)
+					continue;
+				mnl_attr_for_each_nested(v, k)
+					if (mnl_attr_get_type(v) == NFTA_DATA_VALUE)
+						return mnl_attr_get_payload(v);
+			}
+			return NULL;
+		}
+	}
+	return NULL;
+}
+
+static void test_batch_beyond_old_pages(void **state)
+{
+	struct nlk_batch_opts o = { .genid = GENID, .seq = SEQ0 };
+	struct rs_ruleset *rs = rs_ruleset_alloc();
+	struct rs_table *t = rs_ruleset_add_table(rs, RS_IP, "svcnft");
+	struct rs_set *s = rs_table_add_set(t, "service-ips");
+	struct rs_op op = { .type = RS_OP_ADD_ELEMS, .table = t, .set = s };
+	struct rs_diff d = { .ops = &op, .n = 1 };
+	const size_t n = 600000;
+	char name[201];
+	struct nlk_batch *b;
+	struct walk w;
+	size_t next = 0, bytes = 0;
+	int niov;
+
+	/* POOL distinct elements, each with a 200-character chain name (the
+	 * kernel allows 255), used over and over: 236 bytes per element */
+	rs_set_set_type(s, 3, (uint8_t[]){ RS_T_IPV4, RS_T_PROTO, RS_T_SERVICE }, 1,
+			(uint8_t[]){ RS_T_VERDICT });
+	memset(name, 'c', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	for (size_t i = 0; i < POOL; i++) {
+		struct rs_elem *e = rs_set_add_elem(s);
+
+		sn_addr_parse(&e->key[0].addr, "198.18.0.0");
+		e->key[0].addr.a[2] = (uint8_t)(i >> 8);
+		e->key[0].addr.a[3] = (uint8_t)i;
+		e->key[1].num = IPPROTO_UDP;
+		e->key[2].num = 53;
+		e->verdict.code = RS_V_GOTO;
+		e->verdict.chain = strdup(name);
+	}
+	op.elems = malloc(n * sizeof(*op.elems));
+	for (size_t i = 0; i < n; i++)
+		op.elems[i] = &s->elems[i % POOL];
+	op.nelems = n;
+
+	b = nlk_batch_build(&d, &o, NULL);
+	assert_non_null(b);
+	assert_true(nlk_batch_bytes(b) > (size_t)UIO_MAXIOV_ * OLD_PAGE);
+	niov = nlk_batch_iov(b, NULL, 0);
+	assert_true(niov > 1 && niov <= UIO_MAXIOV_);
+
+	walk_batch(b, &w);
+	check_frame(&w, true);	/* BEGIN first, END last, seq SEQ0 + i for message i */
+	assert_int_equal(w.n, nlk_batch_msgs(b));
+	for (size_t i = 0; i < w.n; i++) {
+		size_t list, count;
+		const uint8_t *key;
+
+		bytes += NLMSG_ALIGN(w.msgs[i]->nlmsg_len);
+		if (i == 0 || i == w.n - 1)
+			continue;
+		assert_int_equal(nft_type(w.msgs[i]), NFT_MSG_NEWSETELEM);
+		/* the first element of this message is the one after the last of
+		 * the previous message: none lost, none twice */
+		key = first_key(w.msgs[i]);
+		assert_non_null(key);
+		assert_int_equal(key[2] << 8 | key[3], next % POOL);
+		count = count_elems(w.msgs[i], &list);
+		assert_true(count > 0);
+		next += count;
+	}
+	assert_int_equal(next, n);
+	assert_int_equal(bytes, nlk_batch_bytes(b));
+	walk_free(&w);
+	nlk_batch_free(b);
+	free(op.elems);
+	rs_ruleset_free(rs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -390,6 +497,7 @@ int main(void)
 		cmocka_unit_test(test_delete_elements),
 		cmocka_unit_test(test_table_batch),
 		cmocka_unit_test(test_big_batch_acks),
+		cmocka_unit_test(test_batch_beyond_old_pages),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
