@@ -69,6 +69,7 @@ for t in nft strace /usr/bin/time python3; do
 	command -v $t >/dev/null || { echo "run.sh: needs $t" >&2; exit 1; }
 done
 
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 tmp=$(mktemp -d /tmp/svcnft-bench-XXXXXX)
 prefix=sb$$
 namespaces=()
@@ -313,6 +314,7 @@ cpu=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)
 echo
 echo "svcnft bench: $(date -u '+%Y-%m-%d %H:%M UTC'); svcnft $svcnft_rev$([ $have_stats -eq 1 ] && echo ' (apply --stats)' || echo ' (no apply --stats: commit_ms n/a)')"
 echo "machine: $(nproc) cores ($cpu), $mem; kernel $(uname -r); $(nft --version)"
+echo "load average (1/5/15 min) at start $load_start, at end $(cut -d' ' -f1-3 /proc/loadavg): other work on the machine inflates every figure"
 echo "N Services x $eps endpoints (+ the probe Service bench-probe/web); reps $reps (median); connects $connects per target"
 echo
 awk -F'\t' '
