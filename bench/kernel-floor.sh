@@ -13,7 +13,7 @@
 #   chains:   COUNT/10 empty chains.
 # and prints the kernel time (the batch's sendmsg duration, strace -T) per
 # object. With --perf, also the kernel symbols that take the time (perf
-# record -g of the element load, flat profile, top 15).
+# record --all-kernel of the element load, flat profile, top 15).
 set -eu
 count=${1:-100000}
 perf=0
@@ -59,8 +59,8 @@ for what in elements rules chains; do
 	echo "$what: $objs in one transaction: kernel $ms ms, $(awk -v m="$ms" -v n="$objs" 'BEGIN { printf "%.1f", m * 1000 / n }') us each"
 done
 if [ "$perf" = 1 ]; then
-	perf record -q -g -o "$tmp/perf.data" nft -f "$tmp/elements.nft" 2>/dev/null
-	echo "where the element load's time goes (perf, self time, top 15):"
+	perf record -q --all-kernel -F 2000 -o "$tmp/perf.data" nft -f "$tmp/elements.nft" 2>/dev/null
+	echo "where the kernel's time of the element load goes (perf --all-kernel, self, top 15):"
 	perf report -i "$tmp/perf.data" --no-children --sort symbol --stdio 2>/dev/null |
 		grep -E '^ +[0-9.]+%' | head -15
 fi
