@@ -4,14 +4,16 @@
 #
 #   bench/run.sh [--sizes 1000,10000,44000] [--mix clusterip,realistic]
 #                [--endpoints 10] [--reps 3] [--connects 2000]
-#                [--no-dataplane] [--kp-max N] [--svcnft PATH] [--keep] [--tsv FILE]
+#                [--no-dataplane] [--no-changes] [--kp-max N] [--svcnft PATH]
+#                [--keep] [--tsv FILE]
 #
 # It drives only the svcnft binary and nft (never svcnft's internals), so it
 # measures today's main and whatever the branches make of it alike. Each
 # size x mix x tool runs in its own fresh network namespace (ip netns add),
 # deleted on every exit path; nothing touches the host's namespace. Rows,
 # per N and mix (svcnft figure, kube-proxy-shape figure, ratio svcnft/kp):
-#   compile YAML / JSON List: wall ms and peak RSS of `svcnft compile`
+#   compile YAML / JSON List: wall ms, CPU ms (user+sys: what other load on
+#       the machine changes least) and peak RSS of `svcnft compile`
 #   first apply: `svcnft apply` on an empty namespace | `nft -f` of kube-proxy's full sync
 #   no-op apply: `svcnft apply` again | kube-proxy's full sync over its own
 #       table (what a restarted kube-proxy sends; its partial sync of nothing
@@ -27,8 +29,9 @@
 #   CHANGE whole command: wall time of `svcnft apply` | of `nft -f`
 #   connect ClusterIP / NodePort median, p99 (us): bench/dataplane through
 #       the rules of that namespace (and once with only the probe Service)
-# --kp-max N skips kube-proxy's side above N Services (its full sync is
-# quadratic in the kernel: minutes at 10,000, far longer at 44,000).
+# --no-changes skips the five changes (their rows read n/a); --kp-max N
+# skips kube-proxy's side above N Services (its full sync is quadratic in
+# the kernel: minutes at 10,000, far longer at 44,000).
 # CHANGE: ep-replace, ep-add, ep-remove (one endpoint of one Service),
 # svc-add, svc-remove (one Service); each from the base state, which is
 # restored (unmeasured) before the next; figures are the median of --reps.
@@ -41,6 +44,7 @@ eps=10
 reps=3
 connects=2000
 dataplane=1
+changes="ep-replace ep-add ep-remove svc-add svc-remove"
 kp_max=
 keep=0
 svcnft=$root/svcnft
@@ -53,6 +57,7 @@ while [ $# -gt 0 ]; do
 	--reps) reps=$2; shift 2 ;;
 	--connects) connects=$2; shift 2 ;;
 	--no-dataplane) dataplane=0; shift ;;
+	--no-changes) changes=; shift ;;
 	--kp-max) kp_max=$2; shift 2 ;;
 	--svcnft) svcnft=$(realpath "$2"); shift 2 ;;
 	--keep) keep=1; shift ;;
@@ -109,10 +114,12 @@ run() {
 	local t0 t1
 	t0=$(date +%s%N)
 	rc=0
-	"${pre[@]}" /usr/bin/time -f %M -o "$out.rss" "$@" >"$out.out" 2>"$out.err" || rc=$?
+	"${pre[@]}" /usr/bin/time -f '%M %U %S' -o "$out.rss" "$@" >"$out.out" 2>"$out.err" || rc=$?
 	t1=$(date +%s%N)
 	ms=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", (b - a) / 1e6 }')
-	rss=$(tail -1 "$out.rss" 2>/dev/null | grep -E '^[0-9]+$' || echo 0)
+	rss=$(tail -1 "$out.rss" 2>/dev/null | awk 'NF == 3 { print $1 }')
+	cpu=$(tail -1 "$out.rss" 2>/dev/null | awk 'NF == 3 { printf "%.0f", ($2 + $3) * 1000 }')
+	rss=${rss:-0} cpu=${cpu:-n/a}
 }
 # The kernel time of a process's nftables batches: the sum of its sendmsg
 # durations (strace -T; only sendmsg is traced, through seccomp-bpf, so the
@@ -178,7 +185,7 @@ if [ $dataplane -eq 1 ]; then
 	done
 fi
 
-changes="ep-replace ep-add ep-remove svc-add svc-remove"
+all_changes="ep-replace ep-add ep-remove svc-add svc-remove"
 IFS=, read -r -a size_list <<<"$sizes"
 IFS=, read -r -a mix_list <<<"$mixes"
 for n in "${size_list[@]}"; do
@@ -193,15 +200,17 @@ for mix in "${mix_list[@]}"; do
 		python3 "$here/gen-manifests.py" --services "$n" --endpoints "$eps" --mix "$mix" --probe \
 			--change "$c" --out "$d/$c"
 	done
-	python3 "$here/gen-kubeproxy.py" --services "$n" --endpoints "$eps" --mix "$mix" --probe --out "$d/kp"
+	[ -n "$kp_max" ] && [ "$n" -gt "$kp_max" ] ||
+		python3 "$here/gen-kubeproxy.py" --services "$n" --endpoints "$eps" --mix "$mix" --probe \
+			$([ -n "$changes" ] || echo --no-changes) --out "$d/kp"
 
 	# ---- compile (no kernel) ----
 	log "$n $mix: compile"
 	run - "$d/compile-yaml" -- "$svcnft" compile $flags -f "$d/base"
-	if [ $rc -eq 0 ]; then emit "$n" "$mix" "compile YAML (ms)" "$ms" ""; emit "$n" "$mix" "compile YAML peak RSS (MiB)" "$(mib "$rss")" ""
+	if [ $rc -eq 0 ]; then emit "$n" "$mix" "compile YAML (ms)" "$ms" ""; emit "$n" "$mix" "compile YAML CPU user+sys (ms)" "$cpu" ""; emit "$n" "$mix" "compile YAML peak RSS (MiB)" "$(mib "$rss")" ""
 	else emit "$n" "$mix" "compile YAML (ms)" "failed rc=$rc" ""; fi
 	run - "$d/compile-json" -- "$svcnft" compile $flags -f "$d/json"
-	if [ $rc -eq 0 ]; then emit "$n" "$mix" "compile JSON List (ms)" "$ms" ""; emit "$n" "$mix" "compile JSON List peak RSS (MiB)" "$(mib "$rss")" ""
+	if [ $rc -eq 0 ]; then emit "$n" "$mix" "compile JSON List (ms)" "$ms" ""; emit "$n" "$mix" "compile JSON List CPU user+sys (ms)" "$cpu" ""; emit "$n" "$mix" "compile JSON List peak RSS (MiB)" "$(mib "$rss")" ""
 	else emit "$n" "$mix" "compile JSON List (ms)" "failed rc=$rc" ""; fi
 	cp "$d/compile-yaml.out" "$d/compiled.nft"
 
@@ -209,18 +218,18 @@ for mix in "${mix_list[@]}"; do
 	ns=$(newns "$n-$mix-s")
 	log "$n $mix: svcnft first apply"
 	run "$ns" "$d/s-first" -- "$svcnft" apply $flags -f "$d/base"
-	s_first=$ms s_first_rss=$(mib "$rss") s_loaded=1 s_note=
+	s_first=$ms s_first_cpu=$cpu s_first_rss=$(mib "$rss") s_loaded=1 s_note=
 	if [ $rc -ne 0 ]; then
-		s_first="failed rc=$rc" s_first_rss=n/a
+		s_first="failed rc=$rc" s_first_rss=n/a s_first_cpu=n/a
 		log "$n $mix: svcnft apply failed ($(head -c 200 "$d/s-first.err")); loading its compile output with nft -f for the rest"
 		run "$ns" "$d/s-first-nft" -- nft -f "$d/compiled.nft"
 		[ $rc -eq 0 ] || s_loaded=0
 		s_note=" [svcnft table loaded by nft -f]"
 	fi
-	s_noop=n/a; s_wall=(); s_stat=(); s_kern=()
+	s_noop=n/a; s_noop_cpu=n/a; s_wall=(); s_stat=(); s_kern=()
 	if [ $s_loaded -eq 1 ]; then
 		run "$ns" "$d/s-noop" -- "$svcnft" apply $flags -f "$d/base"
-		[ $rc -eq 0 ] && s_noop=$ms || s_noop="failed rc=$rc"
+		[ $rc -eq 0 ] && s_noop=$ms s_noop_cpu=$cpu || s_noop="failed rc=$rc"
 		stats_flag=()
 		[ $have_stats -eq 1 ] && stats_flag=(--stats)
 		for c in $changes; do
@@ -246,7 +255,7 @@ for mix in "${mix_list[@]}"; do
 	delns "$ns"
 
 	# ---- kube-proxy's shape ----
-	k_noop=n/a; k_wall=(); k_kern=()
+	k_noop=n/a; k_noop_cpu=n/a; k_first_cpu=n/a; k_wall=(); k_kern=()
 	if [ -n "$kp_max" ] && [ "$n" -gt "$kp_max" ]; then
 		k_first=skipped k_first_rss=skipped k_loaded=0 ns=
 		log "$n $mix: kube-proxy shape skipped (--kp-max $kp_max)"
@@ -254,12 +263,12 @@ for mix in "${mix_list[@]}"; do
 		ns=$(newns "$n-$mix-k")
 		log "$n $mix: kube-proxy shape full sync"
 		run "$ns" "$d/k-first" -- nft -f "$d/kp/full.nft"
-		k_first=$ms k_first_rss=$(mib "$rss") k_loaded=1
+		k_first=$ms k_first_cpu=$cpu k_first_rss=$(mib "$rss") k_loaded=1
 		[ $rc -eq 0 ] || { k_first="failed rc=$rc"; k_first_rss=n/a; k_loaded=0; }
 	fi
 	if [ $k_loaded -eq 1 ]; then
 		run "$ns" "$d/k-noop" -- nft -f "$d/kp/full.nft"
-		[ $rc -eq 0 ] && k_noop=$ms || k_noop="failed rc=$rc"
+		[ $rc -eq 0 ] && k_noop=$ms k_noop_cpu=$cpu || k_noop="failed rc=$rc"
 		for c in $changes; do
 			walls= kerns=
 			for r in $(seq "$reps"); do
@@ -279,20 +288,22 @@ for mix in "${mix_list[@]}"; do
 	[ -z "$ns" ] || delns "$ns"
 
 	emit "$n" "$mix" "first apply (ms)$s_note" "$s_first" "$k_first"
+	emit "$n" "$mix" "first apply CPU user+sys (ms)" "$s_first_cpu" "$k_first_cpu"
 	emit "$n" "$mix" "first apply peak RSS (MiB)" "$s_first_rss" "$k_first_rss"
 	emit "$n" "$mix" "no-op apply (ms)" "$s_noop" "$k_noop"
+	emit "$n" "$mix" "no-op apply CPU user+sys (ms)" "$s_noop_cpu" "$k_noop_cpu"
 	i=0
-	for c in $changes; do
+	for c in $all_changes; do
 		emit "$n" "$mix" "commit $c (--stats | kp strace) (ms)" "${s_stat[$i]:-n/a}" "${k_kern[$i]:-n/a}"
 		i=$((i + 1))
 	done
 	i=0
-	for c in $changes; do
+	for c in $all_changes; do
 		emit "$n" "$mix" "commit $c (strace, both) (ms)" "${s_kern[$i]:-n/a}" "${k_kern[$i]:-n/a}"
 		i=$((i + 1))
 	done
 	i=0
-	for c in $changes; do
+	for c in $all_changes; do
 		if [ $c = ep-replace ]; then label="one-endpoint apply, whole command (ms)"; else label="$c, whole command (ms)"; fi
 		emit "$n" "$mix" "$label" "${s_wall[$i]:-n/a}" "${k_wall[$i]:-n/a}"
 		i=$((i + 1))
