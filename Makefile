@@ -63,7 +63,16 @@ $(BUILD)/bench/%: bench/%.c $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(LIBA) $(LDLIBS)
 
-bench: $(BENCH_BINS) svcnft
+# The data-plane probe links nothing of svcnft's: the harness drives the
+# svcnft binary and nft, so it works whatever the internals become.
+$(BUILD)/bench/connect: bench/dataplane/connect.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
+
+# One table for the sizes and mixes in BENCH_ARGS (bench/run.sh --help), e.g.
+#   make bench BENCH_ARGS="--sizes 1000,10000 --mix clusterip"
+bench: $(BENCH_BINS) $(BUILD)/bench/connect svcnft
+	@./bench/run.sh $(BENCH_ARGS)
 
 -include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(UNIT_BINS:=.d) $(BUILD)/tests/kube_watch.d
 
