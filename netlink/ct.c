@@ -99,12 +99,13 @@ static void reach(const struct rs_table *t, const char *name, struct targets *ou
 
 enum fe_kind { FE_NONE, FE_ADDR, FE_NODEPORT };
 
-/* Is s a frontend map: verdicts keyed by addr . proto . port, or proto . port? */
+/* Is s keyed by frontends: addr . proto . port, or proto . port? Verdict
+ * maps and plain sets alike (the compiler's dispatch sets). */
 static enum fe_kind frontend_map(const struct rs_set *s)
 {
 	bool addr0 = s->nkey > 0 && (s->key[0] == RS_T_IPV4 || s->key[0] == RS_T_IPV6);
 
-	if (s->ndata != 1 || s->data[0] != RS_T_VERDICT)
+	if (s->ndata && (s->ndata != 1 || s->data[0] != RS_T_VERDICT))
 		return FE_NONE;
 	if (s->nkey == 3 && addr0 && s->key[1] == RS_T_PROTO && s->key[2] == RS_T_SERVICE)
 		return FE_ADDR;
@@ -113,8 +114,47 @@ static enum fe_kind frontend_map(const struct rs_set *s)
 	return FE_NONE;
 }
 
+/* Is s an endpoint map, FRONTEND . numgen index : addr . port
+ * (docs/ruleset.md)? Of which kind of frontend? */
+static enum fe_kind endpoint_map(const struct rs_set *s)
+{
+	bool addr0 = s->nkey > 0 && (s->key[0] == RS_T_IPV4 || s->key[0] == RS_T_IPV6);
+
+	if (s->ndata != 2 || s->data[1] != RS_T_SERVICE || s->key[s->nkey - 1] != RS_T_INTEGER)
+		return FE_NONE;
+	if (s->nkey == 4 && addr0 && s->key[1] == RS_T_PROTO && s->key[2] == RS_T_SERVICE)
+		return FE_ADDR;
+	if (s->nkey == 3 && s->key[0] == RS_T_PROTO && s->key[1] == RS_T_SERVICE)
+		return FE_NODEPORT;
+	return FE_NONE;
+}
+
+/* The endpoints of frontend `key` in endpoint map s: the elements
+ * FRONTEND . 0, FRONTEND . 1, ... are adjacent in key order. */
+static void endpoint_map_targets(const struct rs_set *s, const struct rs_elem *key,
+				 struct targets *out)
+{
+	unsigned nf = s->nkey - 1;
+	struct rs_elem probe = { 0 };
+	const struct rs_elem *e;
+
+	memcpy(probe.key, key->key, nf * sizeof(probe.key[0]));
+	probe.key[nf].num = 0;
+	e = rs_set_find_elem(s, &probe);
+	for (; e && e < s->elems + s->n; e++) {
+		struct target tg = { .port = e->data[1].num };
+
+		probe.key[nf].num = e->key[nf].num;
+		if (rs_elem_key_cmp(s, e, &probe))
+			break;
+		memcpy(tg.addr, e->data[0].addr.a, 16);
+		targets_add(out, &tg);
+	}
+}
+
 /* Every endpoint frontend `key` (an element of a map of kind k) leads to
- * in table t, through any of t's frontend maps of that kind. */
+ * in table t, through any of t's frontend maps of that kind and any of its
+ * endpoint maps. */
 static void frontend_targets(const struct rs_table *t, enum fe_kind k, const struct rs_elem *key,
 			     struct targets *out)
 {
@@ -124,7 +164,13 @@ static void frontend_targets(const struct rs_table *t, enum fe_kind k, const str
 		const struct rs_set *s = t->sets[i];
 		const struct rs_elem *e;
 
-		if (frontend_map(s) != k)
+		if (endpoint_map(s) == k) {
+			/* a binary search needs the set sorted (both rulesets are) */
+			if (s->sorted)
+				endpoint_map_targets(s, key, out);
+			continue;
+		}
+		if (frontend_map(s) != k || !s->ndata)
 			continue;
 		e = rs_set_find_elem(s, key);
 		if (e && (e->verdict.code == RS_V_JUMP || e->verdict.code == RS_V_GOTO))
@@ -510,8 +556,20 @@ static int aff_clean_set(struct nlk_sock *s, const struct rs_table *t, const str
 		rs_ruleset_free(tmp);
 		return -1;
 	}
-	if (affinity_port_map(aff))
+	if (affinity_port_map(aff)) {
+		/* the map's endpoints are the set "<map>/endpoints" beside it */
+		char *epname = sn_asprintf("%s/endpoints", aff->name);
+		const struct rs_set *eps = rs_table_find_set(t, epname);
+
+		free(epname);
 		port_map_targets(t, aff->name, &ports);
+		for (size_t k = 0; eps && k < eps->n; k++) {
+			struct target tg = { 0 };
+
+			memcpy(tg.addr, eps->elems[k].key[0].addr.a, 16);
+			targets_add(&ports, &tg);
+		}
+	}
 	for (size_t i = 0; i < cur->n; i++) {
 		const struct rs_elem *e = &cur->elems[i];
 		struct rs_elem fe = { 0 };
