@@ -508,8 +508,9 @@ struct port_ctx {
 	bool aff;
 };
 
-/* The check chain of the choice a frontend's packets make in the chain of
- * role (the outside path of an eTP Local role when outside is true). */
+/* The check chains a frontend jumps to: that of the choice its role chain
+ * makes (local when internal_local), and with outside_local (eTP Local)
+ * that of the local choice for outside sources. */
 static void aff6_frontend(struct bctx *b, const struct port_ctx *pc, const struct frontend *f,
 			  bool internal_local, bool outside_local)
 {
@@ -555,9 +556,9 @@ static void add_clusterip(struct bctx *b, const struct port_ctx *pc, const struc
 /*
  * An external frontend (LB VIP, external IP, or with addr NULL a NodePort).
  * eTP Cluster: any endpoint. eTP Local: this node's endpoints for outside
- * sources; pods and the node take the internal policy's endpoints, found by
- * the same key in the cluster-wide maps (iTP Cluster) or, failing that, in
- * the local ones (iTP Local), see docs/ruleset.md.
+ * sources; pods and the node any endpoint, whatever the internal policy (as
+ * svcnft always did: kube-proxy's table, pod -> NodePort under iTP Local is
+ * "both, masq"), found by the same key in the cluster-wide maps.
  */
 static void add_external(struct bctx *b, const struct port_ctx *pc, const struct frontend *f)
 {
@@ -577,17 +578,15 @@ static void add_external(struct bctx *b, const struct port_ctx *pc, const struct
 			add_choice(b, local, f, e->local, e->nlocal, pc->label);
 		else
 			add_frontend_elem(np ? b->np_no_local : b->no_local, f, pc->label);
-		/* pods and the node: the internal policy; with iTP Local the
-		 * local elements (or the drop) above serve them too */
-		if (!pc->s->itp_local)
-			add_choice(b, cluster, f, e->cluster, e->ncluster, pc->label);
+		/* pods and the node */
+		add_choice(b, cluster, f, e->cluster, e->ncluster, pc->label);
 	}
 	if (!pc->aff)
 		return;
 	if (b->fam == RS_IP)
 		note_affinity4(b, pc->s, f, pc->label);
 	else if (etp_local)
-		aff6_frontend(b, pc, f, pc->s->itp_local, true);
+		aff6_frontend(b, pc, f, false, true);
 	else
 		aff6_frontend(b, pc, f, false, false);
 }
@@ -659,10 +658,9 @@ static void build_port(struct bctx *b, const struct svc_service *s, const struct
 		bool etp_local = comp_etp_local(s);
 
 		/* the choices the frontends' chains make: the ClusterIP the
-		 * internal policy's; external frontends the cluster-wide one
-		 * (eTP Cluster), or the local one and, for pods and the node,
-		 * the internal policy's (eTP Local) */
-		if (!s->itp_local || (ext && !etp_local))
+		 * internal policy's; external frontends the cluster-wide one,
+		 * and with eTP Local the local one for outside sources */
+		if (!s->itp_local || ext)
 			build_aff6_choice(b, s, p, e.cluster, e.ncluster, false, record, pc.label);
 		if (s->itp_local || (ext && etp_local))
 			build_aff6_choice(b, s, p, e.local, e.nlocal, true, record, pc.label);
@@ -831,15 +829,14 @@ static void build_roles(struct bctx *b)
 			emit_tail(b, c, np, false);
 		}
 		if (b->role_sets[rl]->n) {
-			char *internal = sn_asprintf("%s-internal", roles[rl].chain);
-			char *note = sn_asprintf("%s from pods and the node: the internal policy's "
-						 "endpoints",
+			char *internal = sn_asprintf("%s-pods", roles[rl].chain);
+			char *note = sn_asprintf("%s from pods and the node: any endpoint",
 						 np ? "NodePorts with eTP Local" :
 						      "external IPs and LB VIPs with eTP Local");
 
-			/* Pods and the node itself may use any endpoint of the
-			 * internal policy (the node masqueraded); the rest only
-			 * local ones, source kept. */
+			/* Pods and the node itself may use any endpoint (the
+			 * node masqueraded); the rest only local ones, source
+			 * kept. */
 			c = role_chain(b, roles[rl].chain, roles[rl].note);
 			if (b->cluster_cidr) {
 				r = rs_chain_add_rule(c);
@@ -857,8 +854,7 @@ static void build_roles(struct bctx *b)
 			c = role_chain(b, internal, note);
 			emit_affinity_check(b, c, np, false);
 			emit_picks(b, c, cluster);
-			emit_picks(b, c, local);
-			emit_tail(b, c, np, true);
+			emit_tail(b, c, np, false);
 			free(note);
 			free(internal);
 		}

@@ -409,7 +409,7 @@ static void test_itp_local(void **state)
 }
 
 /* externalTrafficPolicy Local on a LoadBalancer: pods and the node use
- * every endpoint (the node masqueraded) through the -internal chains,
+ * every endpoint (the node masqueraded) through the -pods chains,
  * outside clients only local ones with their source kept; source ranges
  * filter the VIP, not the NodePort. */
 static void test_etp_local_lb(void **state)
@@ -434,18 +434,17 @@ static void test_etp_local_lb(void **state)
 	ep(sl, "198.19.2.40", READY, "node-b");
 	compile_ok(f);
 	assert_chain(f, RS_IP, "external-local",
-		     "ip saddr 198.19.0.0/16 goto external-local-internal\n"
-		     "fib saddr type local meta mark set meta mark | 0x00004000 goto external-local-internal\n"
+		     "ip saddr 198.19.0.0/16 goto external-local-pods\n"
+		     "fib saddr type local meta mark set meta mark | 0x00004000 goto external-local-pods\n"
 		     "dnat ip to ip daddr . meta l4proto . th dport . numgen random mod 1 map @local-endpoints-1\n"
 		     "meta l4proto tcp reject with tcp reset comment \"no endpoints\"\n"
 		     "reject comment \"no endpoints\"\n");
-	assert_chain(f, RS_IP, "external-local-internal",
+	assert_chain(f, RS_IP, "external-local-pods",
 		     "dnat ip to ip daddr . meta l4proto . th dport . numgen random mod 2 map @endpoints-2\n"
-		     "dnat ip to ip daddr . meta l4proto . th dport . numgen random mod 1 map @local-endpoints-1\n"
 		     "meta l4proto tcp reject with tcp reset comment \"no endpoints\"\n"
 		     "reject comment \"no endpoints\"\n");
-	/* the VIP: its local choice for outside, the cluster-wide one (iTP
-	 * Cluster) for pods and the node; the ClusterIP the cluster-wide one */
+	/* the VIP: its local choice for outside, the cluster-wide one for pods
+	 * and the node; the ClusterIP the cluster-wide one (iTP Cluster) */
 	assert_set(f, RS_IP, "local-endpoints-1",
 		   "203.0.113.10 . tcp . 443 . 0 comment \"shop/ingress port https 443/tcp\" : 198.19.1.40 . 8443\n");
 	assert_set(f, RS_IP, "endpoints-2",
@@ -970,7 +969,7 @@ static void test_owner_of_chain(void **state)
 	assert_string_equal(o, "a/b");
 	free(o);
 	assert_null(comp_owner_of_chain("clusterip"));
-	assert_null(comp_owner_of_chain("external-local-internal"));
+	assert_null(comp_owner_of_chain("external-local-pods"));
 }
 
 int main(void)
