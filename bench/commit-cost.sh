@@ -64,10 +64,9 @@ CHANGES=(ep-replaced ep-added ep-removed count-new svc-added svc-removed)
 for v in base "${CHANGES[@]}"; do variant "$v"; done
 ARGS=(--node-name node-a --service-cidr 198.18.0.0/16 --cluster-cidr 198.19.0.0/16)
 
-for bin in "${bins[@]}"; do
-	bin=$(readlink -f "$bin")
-	echo "== $bin"
-	unshare -n bash -s "$bin" "$dir" "$tmp" "$RUNS" "${CHANGES[*]}" "${ARGS[@]}" <<'INNER'
+# the part that runs inside the namespace, as a file: a script read from
+# stdin would be eaten by the first child that reads stdin
+cat >"$tmp/inner.sh" <<'INNER'
 set -eu
 bin=$1 dir=$2 tmp=$3 runs=$4 changes=$5
 shift 5
@@ -92,4 +91,8 @@ for c in $changes; do
 	echo "$line ms"
 done
 INNER
+for bin in "${bins[@]}"; do
+	bin=$(readlink -f "$bin")
+	echo "== $bin"
+	unshare -n bash "$tmp/inner.sh" "$bin" "$dir" "$tmp" "$RUNS" "${CHANGES[*]}" "${ARGS[@]}" </dev/null
 done
