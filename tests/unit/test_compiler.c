@@ -246,9 +246,13 @@ static void test_clusterip_choice(void **state)
 		   "198.18.0.10 . tcp . 80 . 2 comment \"default/web port http 80/tcp\" : 198.19.1.3 . 8080\n");
 	assert_chain(f, RS_IP, "clusterip",
 		     "ip saddr != 198.19.0.0/16 meta mark set meta mark | 0x00004000\n"
-		     "dnat ip to ip daddr . meta l4proto . th dport . numgen random mod 3 map @endpoints-3\n"
+		     "jump pick-endpoints-3\n"
 		     "meta l4proto tcp reject with tcp reset comment \"no endpoints\"\n"
 		     "reject comment \"no endpoints\"\n");
+	/* the lookup, alone in its chain: rewriting clusterip never binds the
+	 * map again (docs/ruleset.md) */
+	assert_chain(f, RS_IP, "pick-endpoints-3",
+		     "dnat ip to ip daddr . meta l4proto . th dport . numgen random mod 3 map @endpoints-3\n");
 	assert_chain(f, RS_IP, "services",
 		     "ip daddr . meta l4proto . th dport @clusterip-frontends goto clusterip\n"
 		     "ip daddr @cluster-ips goto reject-chain\n"
@@ -311,10 +315,16 @@ static void test_choice_uniform(void **state)
 	assert_non_null(c);
 	for (i = 0; i < c->n; i++) {
 		const struct rs_stmt *st = &c->rules[i].stmts[0];
+		const struct rs_chain *pick;
 
-		if (st->type != RS_S_DNAT_MAP)
+		if (st->type != RS_S_VERDICT || st->verdict.code != RS_V_JUMP)
 			continue;
 		rules++;
+		pick = rs_table_find_chain(table(f, RS_IP), st->verdict.chain);
+		assert_non_null(pick);
+		assert_int_equal(pick->n, 1);
+		st = &pick->rules[0].stmts[0];
+		assert_int_equal(st->type, RS_S_DNAT_MAP);
 		assert_int_equal(st->key.field[st->key.len - 1], RS_F_NUMGEN);
 		assert_string_equal(st->set, st->key.mod == 7 ? "endpoints-7" : "endpoints-2");
 	}
@@ -402,7 +412,7 @@ static void test_itp_local(void **state)
 	assert_set(f, RS_IP, "no-local-endpoints", "198.18.0.41 . tcp . 80 comment \"default/far port 80/tcp\"\n");
 	assert_chain(f, RS_IP, "clusterip",
 		     "ip saddr != 198.19.0.0/16 meta mark set meta mark | 0x00004000\n"
-		     "dnat ip to ip daddr . meta l4proto . th dport . numgen random mod 1 map @local-endpoints-1\n"
+		     "jump pick-local-endpoints-1\n"
 		     "ip daddr . meta l4proto . th dport @no-local-endpoints drop comment \"Local policy: no local endpoints\"\n"
 		     "meta l4proto tcp reject with tcp reset comment \"no endpoints\"\n"
 		     "reject comment \"no endpoints\"\n");
@@ -436,11 +446,11 @@ static void test_etp_local_lb(void **state)
 	assert_chain(f, RS_IP, "external-local",
 		     "ip saddr 198.19.0.0/16 goto external-local-pods\n"
 		     "fib saddr type local meta mark set meta mark | 0x00004000 goto external-local-pods\n"
-		     "dnat ip to ip daddr . meta l4proto . th dport . numgen random mod 1 map @local-endpoints-1\n"
+		     "jump pick-local-endpoints-1\n"
 		     "meta l4proto tcp reject with tcp reset comment \"no endpoints\"\n"
 		     "reject comment \"no endpoints\"\n");
 	assert_chain(f, RS_IP, "external-local-pods",
-		     "dnat ip to ip daddr . meta l4proto . th dport . numgen random mod 2 map @endpoints-2\n"
+		     "jump pick-endpoints-2\n"
 		     "meta l4proto tcp reject with tcp reset comment \"no endpoints\"\n"
 		     "reject comment \"no endpoints\"\n");
 	/* the VIP: its local choice for outside, the cluster-wide one for pods
@@ -487,7 +497,7 @@ static void test_etp_cluster_external_ip(void **state)
 	compile_ok(f);
 	assert_chain(f, RS_IP, "external",
 		     "meta mark set meta mark | 0x00004000\n"
-		     "dnat ip to ip daddr . meta l4proto . th dport . numgen random mod 1 map @endpoints-1\n"
+		     "jump pick-endpoints-1\n"
 		     "meta l4proto tcp reject with tcp reset comment \"no endpoints\"\n"
 		     "reject comment \"no endpoints\"\n");
 	assert_set(f, RS_IP, "external-frontends", "203.0.113.20 . tcp . 80 comment \"default/ext port 80/tcp\"\n");
@@ -514,16 +524,20 @@ static void test_affinity(void **state)
 	compile_ok(f);
 	assert_chain(f, RS_IP, "clusterip",
 		     "ip saddr != 198.19.0.0/16 meta mark set meta mark | 0x00004000\n"
-		     "ip daddr . meta l4proto . th dport @affinity-frontends dnat ip to ip saddr . ip daddr . meta l4proto . th dport map @affinity\n"
-		     "dnat ip to ip daddr . meta l4proto . th dport . numgen random mod 2 map @endpoints-2\n"
+		     "jump pin\n"
+		     "jump pick-endpoints-2\n"
 		     "meta l4proto tcp reject with tcp reset comment \"no endpoints\"\n"
 		     "reject comment \"no endpoints\"\n");
 	assert_chain(f, RS_IP, "nodeport",
 		     "meta mark set meta mark | 0x00004000\n"
-		     "meta l4proto . th dport @affinity-nodeports dnat ip to ip saddr . ip daddr . meta l4proto . th dport map @affinity\n"
-		     "dnat ip to meta l4proto . th dport . numgen random mod 2 map @nodeport-endpoints-2\n"
+		     "jump pin-nodeports\n"
+		     "jump pick-nodeport-endpoints-2\n"
 		     "meta l4proto tcp reject with tcp reset comment \"no endpoints\"\n"
 		     "reject comment \"no endpoints\"\n");
+	assert_chain(f, RS_IP, "pin",
+		     "ip daddr . meta l4proto . th dport @affinity-frontends dnat ip to ip saddr . ip daddr . meta l4proto . th dport map @affinity\n");
+	assert_chain(f, RS_IP, "pin-nodeports",
+		     "meta l4proto . th dport @affinity-nodeports dnat ip to ip saddr . ip daddr . meta l4proto . th dport map @affinity\n");
 	assert_set(f, RS_IP, "affinity-frontends", "198.18.0.70 . tcp . 8080 comment \"shop/backend port http 8080/tcp\"\n");
 	assert_set(f, RS_IP, "affinity-frontends-3600", "198.18.0.70 . tcp . 8080 comment \"shop/backend port http 8080/tcp\"\n");
 	assert_set(f, RS_IP, "affinity-nodeports-3600", "tcp . 30800 comment \"shop/backend port http 8080/tcp\"\n");
@@ -577,7 +591,7 @@ static void test_masquerade_all_and_no_cidr(void **state)
 	compile_ok(f);
 	assert_chain(f, RS_IP, "clusterip",
 		     "meta mark set meta mark | 0x00004000\n"
-		     "dnat ip to ip daddr . meta l4proto . th dport . numgen random mod 1 map @endpoints-1\n"
+		     "jump pick-endpoints-1\n"
 		     "meta l4proto tcp reject with tcp reset comment \"no endpoints\"\n"
 		     "reject comment \"no endpoints\"\n");
 
@@ -587,7 +601,7 @@ static void test_masquerade_all_and_no_cidr(void **state)
 	f->o.masq_bit = 3;
 	f->rs = comp_build(f->w, &f->o, &f->st, &f->d);
 	assert_chain(f, RS_IP, "clusterip",
-		     "dnat ip to ip daddr . meta l4proto . th dport . numgen random mod 1 map @endpoints-1\n"
+		     "jump pick-endpoints-1\n"
 		     "meta l4proto tcp reject with tcp reset comment \"no endpoints\"\n"
 		     "reject comment \"no endpoints\"\n");
 	assert_chain(f, RS_IP, "nat-postrouting",
@@ -839,7 +853,7 @@ static void test_dual_stack(void **state)
 	compile_ok(f);
 	assert_chain(f, RS_IP6, "clusterip",
 		     "ip6 saddr != 2001:db8:19::/64 meta mark set meta mark | 0x00004000\n"
-		     "dnat ip6 to ip6 daddr . meta l4proto . th dport . numgen random mod 1 map @endpoints-1\n"
+		     "jump pick-endpoints-1\n"
 		     "meta l4proto tcp reject with tcp reset comment \"no endpoints\"\n"
 		     "reject comment \"no endpoints\"\n");
 	assert_set(f, RS_IP6, "clusterip-frontends", "2001:db8:5::10 . tcp . 80 comment \"default/dual port 80/tcp\"\n");
@@ -871,10 +885,11 @@ static void test_affinity_ipv6(void **state)
 	f->o.nservice_cidrs = 2;
 	compile_ok(f);
 	assert_chain(f, RS_IP6, "clusterip",
-		     "ip6 daddr . meta l4proto . th dport vmap @affinity-check\n"
-		     "dnat ip6 to ip6 daddr . meta l4proto . th dport . numgen random mod 2 map @endpoints-2\n"
+		     "jump pin\n"
+		     "jump pick-endpoints-2\n"
 		     "meta l4proto tcp reject with tcp reset comment \"no endpoints\"\n"
 		     "reject comment \"no endpoints\"\n");
+	assert_chain(f, RS_IP6, "pin", "ip6 daddr . meta l4proto . th dport vmap @affinity-check\n");
 	assert_set(f, RS_IP6, "affinity-check",
 		   "2001:db8:5::20 . tcp . 80 comment \"default/v6 port 80/tcp\" : jump affinity-check-default/v6/tcp/80\n");
 	assert_chain(f, RS_IP6, "affinity-check-default/v6/tcp/80",
