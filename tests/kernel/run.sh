@@ -353,25 +353,27 @@ t_incremental() {
 	write_web "$dir" ClusterIP "198.19.1.2 198.19.1.3" "80 443" 0
 	inc_step "$ns" "$dir" "port added" \
 		"0 chains added, 0 deleted, 0 replaced; 0 rules; +3 -0 elements" || return 1
-	# the first NodePorts: their set, map and chain, one dispatch rule more
+	# the first NodePorts: their set, map, role chain and pick chain, one
+	# dispatch rule more
 	write_web "$dir" NodePort "198.19.1.2 198.19.1.3" "80 443" 0
 	inc_step "$ns" "$dir" "ClusterIP->NodePort" \
-		"1 chains added, 0 deleted, 1 replaced; 8 rules; +6 -0 elements" || return 1
+		"2 chains added, 0 deleted, 1 replaced; 9 rules; +6 -0 elements" || return 1
 	# the first VIP: the same for external frontends
 	write_web "$dir" LoadBalancer "198.19.1.2 198.19.1.3" "80 443" 0
 	inc_step "$ns" "$dir" "NodePort->LoadBalancer" \
 		"1 chains added, 0 deleted, 1 replaced; 11 rules; +6 -0 elements" || return 1
 	write_web "$dir" ClusterIP "198.19.1.2 198.19.1.3" "80 443" 0
 	inc_step "$ns" "$dir" "LoadBalancer->ClusterIP" \
-		"0 chains added, 2 deleted, 1 replaced; 3 rules; +0 -4 elements" || return 1
-	# the first affinity Service: the check in clusterip, the record in
-	# nat-postrouting, their sets (deleted whole when it goes)
+		"0 chains added, 3 deleted, 1 replaced; 3 rules; +0 -4 elements" || return 1
+	# the first affinity Service: the pin chain and a jump to it in
+	# clusterip, the record in nat-postrouting, their sets (deleted whole
+	# when it goes)
 	write_web "$dir" ClusterIP "198.19.1.2 198.19.1.3" "80 443" 1
 	inc_step "$ns" "$dir" "affinity on" \
-		"0 chains added, 0 deleted, 2 replaced; 10 rules; +4 -0 elements" || return 1
+		"1 chains added, 0 deleted, 2 replaced; 11 rules; +4 -0 elements" || return 1
 	write_web "$dir" ClusterIP "198.19.1.2 198.19.1.3" "80 443" 0
 	inc_step "$ns" "$dir" "affinity off" \
-		"0 chains added, 0 deleted, 2 replaced; 8 rules; +0 -0 elements" || return 1
+		"0 chains added, 1 deleted, 2 replaced; 8 rules; +0 -0 elements" || return 1
 	rm "$dir/web.yaml"
 	inc_step "$ns" "$dir" "Service deleted" \
 		"0 chains added, 0 deleted, 0 replaced; 0 rules; +0 -9 elements" || return 1
