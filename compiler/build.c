@@ -1004,7 +1004,9 @@ static void build_common(struct bctx *b)
 	struct rs_rule *r;
 	unsigned i;
 
-	qsort(b->maps, b->nmaps, sizeof(*b->maps), ep_map_cmp);
+	/* no qsort of an empty array: maps is NULL then (UBSan) */
+	if (b->nmaps > 1)
+		qsort(b->maps, b->nmaps, sizeof(*b->maps), ep_map_cmp);
 
 	c = rs_table_add_base_chain(b->t, "nat-prerouting", "nat", RS_HOOK_PREROUTING, -100);
 	rs_rule_verdict(rs_chain_add_rule(c), RS_V_JUMP, "services");
@@ -1155,7 +1157,11 @@ static void sort_sets(struct bctx *b)
 {
 	struct rs_table *t = b->t;
 	size_t i, j, k = 0;
-	struct rs_set **v = sn_malloc(t->nsets * sizeof(*v));
+	struct rs_set **v;
+
+	if (t->nsets < 2)
+		return;
+	v = sn_malloc(t->nsets * sizeof(*v));
 
 	/* fixed sets keep the declared order: take them out first */
 	for (i = 0; i < t->nsets; i++) {
