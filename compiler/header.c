@@ -5,7 +5,12 @@
 
 #include "compiler/internal.h"
 
-static const char *const svc_chain_kinds[] = { "svc-", "ext-", "cluster-", "affinity-" };
+/* Chains of one service port: "affinity-check-" and "affinity-" (IPv6
+ * ClientIP affinity, the only ones the compiler still writes; the longer
+ * prefix last, so that it wins) and the per-port chains of svcnft before
+ * endpoints became data, which an upgrade may still find in the kernel. */
+static const char *const svc_chain_kinds[] = { "svc-", "ext-", "cluster-", "affinity-",
+					       "affinity-check-" };
 
 char *comp_owner_of_chain(const char *chain)
 {

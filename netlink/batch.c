@@ -371,7 +371,7 @@ static int put_add_rules(struct nlk_batch *b, const struct rs_op *op, struct sn_
 
 /* One element's bytes in the element list, as libnftnl writes it: the
  * list item; the key (and key end) values; data, or a verdict code with
- * its chain name. Deletes carry the key only. */
+ * its chain name; its comment. Deletes carry the key only. */
 static size_t wire_len(const uint8_t *types, unsigned n)
 {
 	size_t len = 0;
@@ -396,6 +396,9 @@ static size_t elem_bytes(const struct rs_set *s, const struct rs_elem *e, bool k
 		n += 8 + 8;
 	else if (s->ndata)
 		n += 8 + wire_len(s->data, s->ndata);
+	/* NFTA_SET_ELEM_USERDATA: one udata record, the comment and its NUL */
+	if (e->comment)
+		n += 4 + NLMSG_ALIGN(2 + strlen(e->comment) + 1);
 	return n;
 }
 

@@ -294,6 +294,9 @@ static bool field_of(const struct dec *d, const struct nlk_x *x, enum rs_field *
 	case NLK_X_META:
 		*field = RS_F_L4PROTO;
 		return x->key == NFT_META_L4PROTO;
+	case NLK_X_NUMGEN:
+		*field = RS_F_NUMGEN;
+		return x->key == NFT_NG_RANDOM && x->offset == 0;
 	case NLK_X_CT:
 		if (x->key == (v6 ? NFT_CT_DST_IP6 : NFT_CT_DST_IP))
 			*field = RS_F_CT_ODADDR;
@@ -310,6 +313,12 @@ static bool field_of(const struct dec *d, const struct nlk_x *x, enum rs_field *
 static bool is_load(const struct nlk_x *x)
 {
 	return x->op == NLK_X_PAYLOAD || x->op == NLK_X_META || x->op == NLK_X_CT;
+}
+
+/* A field of a concatenation: a load, or numgen inside a lookup key. */
+static bool is_key_field(const struct nlk_x *x)
+{
+	return is_load(x) || x->op == NLK_X_NUMGEN;
 }
 
 static struct sn_addr addr_from(const struct dec *d, const uint8_t *b, unsigned len, unsigned plen)
@@ -387,14 +396,17 @@ static unsigned propose_load(const struct dec *d, size_t i, struct rs_stmt *out)
 	{
 		uint8_t fields[RS_KEY_MAX * 2], regs[RS_KEY_MAX * 2];
 		unsigned nf = 0, k = 0;
+		uint32_t mod = 0;
 		size_t j = i;
 
 		while (j < d->n && nf < RS_KEY_MAX * 2) {
-			if (is_load(&d->x[j])) {
+			if (is_key_field(&d->x[j])) {
 				enum rs_field f2;
 
 				if (!field_of(d, &d->x[j], &f2))
 					break;
+				if (f2 == RS_F_NUMGEN)
+					mod = d->x[j].len;
 				regs[nf] = d->x[j].dreg;
 				fields[nf++] = (uint8_t)f2;
 			} else if (d->x[j].op != NLK_X_BYTEORDER) {
@@ -409,6 +421,7 @@ static unsigned propose_load(const struct dec *d, size_t i, struct rs_stmt *out)
 
 			s->key.len = (uint8_t)nf;
 			memcpy(s->key.field, fields, nf);
+			s->key.mod = mod;
 			s->set = (char *)(uintptr_t)l->name;
 			if (l->dreg == NLK_REG_NONE) {
 				s->type = RS_S_LOOKUP;
@@ -864,9 +877,29 @@ static bool get_val(const uint8_t *p, enum rs_type type, struct rs_val *v, enum 
 	case RS_T_SERVICE:
 		v->num = be16(p);
 		return true;
+	case RS_T_INTEGER: {
+		uint32_t h;
+
+		memcpy(&h, p, 4);
+		if (h > UINT16_MAX)
+			return false;	/* no numgen index svcnft writes */
+		v->num = (uint16_t)h;
+		return true;
+	}
 	default:
 		return false;
 	}
+}
+
+static int elem_udata_cb(const struct nftnl_udata *attr, void *data)
+{
+	const char **comment = data;
+	uint8_t len = nftnl_udata_len(attr);
+	const char *v = nftnl_udata_get(attr);
+
+	if (nftnl_udata_type(attr) == NFTNL_UDATA_SET_ELEM_COMMENT && len && v[len - 1] == 0)
+		*comment = v;
+	return 0;
 }
 
 static bool get_vals(const uint8_t *b, uint32_t len, const uint8_t *types, unsigned n,
@@ -947,6 +980,14 @@ void nlk_elems_decode(struct rs_set *s, enum rs_family f, const struct nftnl_set
 		}
 		e = rs_set_add_elem(s);
 		*e = tmp;
+		if (nftnl_set_elem_is_set(ne, NFTNL_SET_ELEM_USERDATA)) {
+			uint32_t ulen = 0;
+			const void *ud = nftnl_set_elem_get(ne, NFTNL_SET_ELEM_USERDATA, &ulen);
+			const char *comment = NULL;
+
+			nftnl_udata_parse(ud, ulen, elem_udata_cb, &comment);
+			rs_elem_set_comment(e, comment);
+		}
 		if ((e->verdict.code == RS_V_JUMP || e->verdict.code == RS_V_GOTO) &&
 		    nftnl_set_elem_is_set(ne, NFTNL_SET_ELEM_CHAIN))
 			e->verdict.chain = sn_strdup(nftnl_set_elem_get_str(ne, NFTNL_SET_ELEM_CHAIN));

@@ -38,6 +38,7 @@
  * the list of its fields' numbers, 6 bits each (TYPE_BITS), first field
  * highest. */
 #define NLK_TYPE_BITS 6
+#define NLK_TYPE_INTEGER 4
 #define NLK_TYPE_IPADDR 7
 #define NLK_TYPE_IP6ADDR 8
 #define NLK_TYPE_INET_PROTOCOL 12
@@ -111,6 +112,8 @@ unsigned nlk_field_len(enum rs_family f, enum rs_field field)
 	case RS_F_DPORT:
 	case RS_F_CT_OPROTO_DST:
 		return 2;
+	case RS_F_NUMGEN:
+		return 4;
 	default:
 		return 0;
 	}
@@ -120,6 +123,7 @@ unsigned nlk_type_len(enum rs_type t)
 {
 	static const unsigned len[__RS_T_MAX] = {
 		[RS_T_IPV4] = 4, [RS_T_IPV6] = 16, [RS_T_PROTO] = 1, [RS_T_SERVICE] = 2,
+		[RS_T_INTEGER] = 4,
 	};
 
 	return t < __RS_T_MAX ? len[t] : 0;
@@ -130,6 +134,7 @@ static const uint32_t type_ids[__RS_T_MAX] = {
 	[RS_T_IPV6] = NLK_TYPE_IP6ADDR,
 	[RS_T_PROTO] = NLK_TYPE_INET_PROTOCOL,
 	[RS_T_SERVICE] = NLK_TYPE_INET_SERVICE,
+	[RS_T_INTEGER] = NLK_TYPE_INTEGER,
 };
 
 uint32_t nlk_type_id(enum rs_type t)
@@ -370,6 +375,18 @@ static int enc_concat(struct enc *c, const struct rs_key *k, uint8_t first, bool
 			return enc_fail(c, "unknown field in a key");
 		if (w + round4(len) / 4 > NLK_REG_WORDS)
 			return enc_fail(c, "key does not fit the registers");
+		if (k->field[i] == RS_F_NUMGEN) {
+			/* numgen random mod N, a host-order u32 in its word */
+			struct nlk_x *x = nlk_xs_add(c->xs, NLK_X_NUMGEN);
+
+			if (!k->mod)
+				return enc_fail(c, "numgen modulus 0");
+			x->dreg = (uint8_t)w;
+			x->key = NFT_NG_RANDOM;
+			x->len = k->mod;
+			w++;
+			continue;
+		}
 		enc_load(c, k->field[i], (uint8_t)w, len);
 		if (interval && k->len > 1 && k->field[i] == RS_F_L4PROTO) {
 			struct nlk_x *x = nlk_xs_add(c->xs, NLK_X_BYTEORDER);
@@ -850,10 +867,96 @@ static bool put_concat_typeof(struct nftnl_udata_buf *ud, uint8_t type)
 	return true;
 }
 
+/* nft's expression kinds and payload field ids in a typeof record (nftables
+ * include/expression.h enum expr_types, include/proto.h enum proto_desc_id
+ * and the header templates' field order), as nft 1.0.6 writes them for
+ * `typeof ip daddr . meta l4proto . th dport . numgen random mod N`. */
+#define NLK_EXPR_PAYLOAD 7
+#define NLK_EXPR_META 9
+#define NLK_EXPR_NUMGEN 23
+#define NLK_PROTO_DESC_TH 11
+#define NLK_PROTO_DESC_IP 12
+#define NLK_PROTO_DESC_IP6 13
+#define NLK_IPHDR_DADDR 12
+#define NLK_IP6HDR_DADDR 9
+#define NLK_THDR_DPORT 2
+
+/* One field's typeof record: its expression kind, then a nest of its
+ * parameters (payload: protocol and field; meta: key; numgen: type,
+ * modulus, offset). */
+static bool put_typeof_field(struct nftnl_udata_buf *ud, enum rs_family f, uint8_t field,
+			     uint32_t mod, uint8_t idx)
+{
+	struct nftnl_udata *nest = nftnl_udata_nest_start(ud, idx), *data;
+	uint32_t kind, v[3];
+	unsigned n;
+
+	switch (field) {
+	case RS_F_DADDR:
+		kind = NLK_EXPR_PAYLOAD;
+		v[0] = f == RS_IP6 ? NLK_PROTO_DESC_IP6 : NLK_PROTO_DESC_IP;
+		v[1] = f == RS_IP6 ? NLK_IP6HDR_DADDR : NLK_IPHDR_DADDR;
+		n = 2;
+		break;
+	case RS_F_DPORT:
+		kind = NLK_EXPR_PAYLOAD;
+		v[0] = NLK_PROTO_DESC_TH;
+		v[1] = NLK_THDR_DPORT;
+		n = 2;
+		break;
+	case RS_F_L4PROTO:
+		kind = NLK_EXPR_META;
+		v[0] = NFT_META_L4PROTO;
+		n = 1;
+		break;
+	case RS_F_NUMGEN:
+		kind = NLK_EXPR_NUMGEN;
+		v[0] = NFT_NG_RANDOM;
+		v[1] = mod;
+		v[2] = 0;	/* offset */
+		n = 3;
+		break;
+	default:
+		return false;	/* no typeof record written for it yet */
+	}
+	if (!nest || !nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_TYPEOF_EXPR, kind))
+		return false;
+	data = nftnl_udata_nest_start(ud, NFTNL_UDATA_SET_TYPEOF_DATA);
+	if (!data)
+		return false;
+	for (unsigned i = 0; i < n; i++)
+		if (!nftnl_udata_put_u32(ud, (uint8_t)i, v[i]))
+			return false;
+	nftnl_udata_nest_end(ud, data);
+	nftnl_udata_nest_end(ud, nest);
+	return true;
+}
+
+/* The typeof record of a concatenation declared by its expressions. */
+static bool put_concat_typeof_of(struct nftnl_udata_buf *ud, uint8_t type, enum rs_family f,
+				 const struct rs_key *k)
+{
+	struct nftnl_udata *nest = nftnl_udata_nest_start(ud, type);
+	struct nftnl_udata *data;
+
+	if (!nest || k->len < 2 ||
+	    !nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_TYPEOF_EXPR, NLK_EXPR_CONCAT))
+		return false;
+	data = nftnl_udata_nest_start(ud, NFTNL_UDATA_SET_TYPEOF_DATA);
+	if (!data)
+		return false;
+	for (uint8_t i = 0; i < k->len; i++)
+		if (!put_typeof_field(ud, f, k->field[i], k->mod, i))
+			return false;
+	nftnl_udata_nest_end(ud, data);
+	nftnl_udata_nest_end(ud, nest);
+	return true;
+}
+
 /* Set udata as nft 1.0.6 writes it, in attribute order: key byte order;
  * for a map the data byte order; a concatenated key's and data's typeof
  * records; for a map "data interval" = 0; the comment. */
-static bool put_set_udata(struct nftnl_set *ns, const struct rs_set *s)
+static bool put_set_udata(struct nftnl_set *ns, const struct rs_table *t, const struct rs_set *s)
 {
 	struct nftnl_udata_buf *ud = nftnl_udata_buf_alloc(NLK_UDATA_MAX);
 	bool ok = ud != NULL;
@@ -866,9 +969,13 @@ static bool put_set_udata(struct nftnl_set *ns, const struct rs_set *s)
 		ok = nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_DATABYTEORDER,
 					 vmap ? NLK_BYTEORDER_INVALID :
 						byteorder_of(s->data, s->ndata));
-	if (ok && s->nkey > 1)
+	if (ok && s->tkey.len)
+		ok = put_concat_typeof_of(ud, NFTNL_UDATA_SET_KEY_TYPEOF, t->family, &s->tkey);
+	else if (ok && s->nkey > 1)
 		ok = put_concat_typeof(ud, NFTNL_UDATA_SET_KEY_TYPEOF);
-	if (ok && map && s->ndata > 1)
+	if (ok && map && s->tdata.len)
+		ok = put_concat_typeof_of(ud, NFTNL_UDATA_SET_DATA_TYPEOF, t->family, &s->tdata);
+	else if (ok && map && s->ndata > 1)
 		ok = put_concat_typeof(ud, NFTNL_UDATA_SET_DATA_TYPEOF);
 	if (ok && map)
 		ok = nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_DATA_INTERVAL, 0);
@@ -935,7 +1042,7 @@ struct nftnl_set *nlk_set_build(const struct rs_table *t, const struct rs_set *s
 			fl[i] = (uint8_t)nlk_type_len(s->key[i]);
 		nftnl_set_set_data(ns, NFTNL_SET_DESC_CONCAT, fl, s->nkey);
 	}
-	if (!put_set_udata(ns, s)) {
+	if (!put_set_udata(ns, t, s)) {
 		nftnl_set_free(ns);
 		return NULL;
 	}
@@ -966,6 +1073,13 @@ static bool put_val(uint8_t *p, enum rs_type type, const struct rs_val *v, bool 
 		uint16_t be = htons(v->num);
 
 		memcpy(p, &be, 2);
+		return true;
+	}
+	case RS_T_INTEGER: {
+		/* numgen's value: host order, as the kernel's numgen writes it */
+		uint32_t h = v->num;
+
+		memcpy(p, &h, 4);
 		return true;
 	}
 	default:
@@ -1040,6 +1154,18 @@ int nlk_elem_add(struct nftnl_set *ns, const struct rs_set *s, const struct rs_e
 			return -1;
 		}
 		nftnl_set_elem_set(ne, NFTNL_SET_ELEM_DATA, data.b, data.len);
+	}
+	if (!key_only && e->comment && *e->comment) {
+		struct nftnl_udata_buf *ud = nftnl_udata_buf_alloc(NLK_UDATA_MAX);
+
+		if (!ud || !nftnl_udata_put_strz(ud, NFTNL_UDATA_SET_ELEM_COMMENT, e->comment)) {
+			nftnl_udata_buf_free(ud);
+			nftnl_set_elem_free(ne);
+			return -1;
+		}
+		nftnl_set_elem_set(ne, NFTNL_SET_ELEM_USERDATA, nftnl_udata_buf_data(ud),
+				   nftnl_udata_buf_len(ud));
+		nftnl_udata_buf_free(ud);
 	}
 	nftnl_set_elem_add(ns, ne);
 	return 0;

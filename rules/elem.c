@@ -31,9 +31,17 @@ static int rs_val_cmp(uint8_t type, bool with_plen, const struct rs_val *a, cons
 		return with_plen ? rs_num_cmp(a->addr.plen, b->addr.plen) : 0;
 	case RS_T_PROTO:
 	case RS_T_SERVICE:
+	case RS_T_INTEGER:
 		return rs_num_cmp(a->num, b->num);
 	}
 	return 0;
+}
+
+static int rs_comment_cmp(const char *a, const char *b)
+{
+	int r = strcmp(a ? a : "", b ? b : "");
+
+	return r < 0 ? -1 : r > 0;
 }
 
 int rs_elem_key_cmp(const struct rs_set *s, const struct rs_elem *a, const struct rs_elem *b)
@@ -66,14 +74,23 @@ int rs_elem_data_cmp(const struct rs_set *s, const struct rs_elem *a, const stru
 	uint8_t i;
 	int r;
 
-	if (s->ndata == 1 && s->data[0] == RS_T_VERDICT)
-		return rs_verdict_cmp(&a->verdict, &b->verdict);
+	if (s->ndata == 1 && s->data[0] == RS_T_VERDICT) {
+		r = rs_verdict_cmp(&a->verdict, &b->verdict);
+		return r ? r : rs_comment_cmp(a->comment, b->comment);
+	}
 	for (i = 0; i < s->ndata && i < SN_ARRAY_SIZE(a->data); i++) {
 		r = rs_val_cmp(s->data[i], false, &a->data[i], &b->data[i]);
 		if (r)
 			return r;
 	}
-	return 0;
+	/* The comment counts as data: a renamed one replaces the element. */
+	return rs_comment_cmp(a->comment, b->comment);
+}
+
+void rs_elem_set_comment(struct rs_elem *e, const char *comment)
+{
+	free(e->comment);
+	e->comment = comment && *comment ? rs_strdup_safe(comment, RS_COMMENT_MAX) : NULL;
 }
 
 int rs_elem_cmp(const struct rs_set *s, const struct rs_elem *a, const struct rs_elem *b)
@@ -145,4 +162,6 @@ void rs_elem_free_contents(struct rs_elem *e)
 		return;
 	free(e->verdict.chain);
 	e->verdict.chain = NULL;
+	free(e->comment);
+	e->comment = NULL;
 }

@@ -32,6 +32,7 @@ static const char *const rs_field_names_ip[__RS_F_MAX] = {
 	[RS_F_DPORT] = "th dport",
 	[RS_F_CT_ODADDR] = "ct original ip daddr",
 	[RS_F_CT_OPROTO_DST] = "ct original proto-dst",
+	[RS_F_NUMGEN] = "numgen random mod",
 };
 
 static const char *const rs_field_names_ip6[__RS_F_MAX] = {
@@ -41,6 +42,7 @@ static const char *const rs_field_names_ip6[__RS_F_MAX] = {
 	[RS_F_DPORT] = "th dport",
 	[RS_F_CT_ODADDR] = "ct original ip6 daddr",
 	[RS_F_CT_OPROTO_DST] = "ct original proto-dst",
+	[RS_F_NUMGEN] = "numgen random mod",
 };
 
 static const char *rs_field_name(enum rs_family f, uint8_t field)
@@ -58,6 +60,8 @@ static void rs_print_key(struct sn_buf *b, enum rs_family f, const struct rs_key
 		if (i)
 			sn_buf_add(b, " . ");
 		sn_buf_add(b, rs_field_name(f, k->field[i]));
+		if (k->field[i] == RS_F_NUMGEN)
+			sn_buf_printf(b, " %u", k->mod);
 	}
 }
 
@@ -96,6 +100,7 @@ static void rs_print_val(struct sn_buf *b, uint8_t t, const struct rs_val *v, bo
 		rs_print_proto(b, v->num);
 		break;
 	case RS_T_SERVICE:
+	case RS_T_INTEGER:
 		sn_buf_printf(b, "%u", v->num);
 		break;
 	default:
@@ -270,6 +275,11 @@ void rs_print_elem(struct sn_buf *b, enum rs_family f, const struct rs_set *s,
 			sn_buf_add(b, " . ");
 		rs_print_val(b, s->key[i], &e->key[i], interval);
 	}
+	/* nft takes an element's comment between its key and its data */
+	if (e->comment && *e->comment) {
+		sn_buf_addc(b, ' ');
+		rs_print_comment(b, e->comment);
+	}
 	if (!s->ndata)
 		return;
 	sn_buf_add(b, " : ");
@@ -311,11 +321,20 @@ static void rs_print_set(struct sn_buf *b, enum rs_family f, const struct rs_set
 	size_t i;
 
 	sn_buf_printf(b, "%s%s %s {\n", indent, s->ndata ? "map" : "set", s->name);
-	sn_buf_printf(b, "%s\ttype ", indent);
-	rs_print_types(b, s->key, s->nkey);
-	if (s->ndata) {
-		sn_buf_add(b, " : ");
-		rs_print_types(b, s->data, s->ndata);
+	if (s->tkey.len) {
+		sn_buf_printf(b, "%s\ttypeof ", indent);
+		rs_print_key(b, f, &s->tkey);
+		if (s->tdata.len) {
+			sn_buf_add(b, " : ");
+			rs_print_key(b, f, &s->tdata);
+		}
+	} else {
+		sn_buf_printf(b, "%s\ttype ", indent);
+		rs_print_types(b, s->key, s->nkey);
+		if (s->ndata) {
+			sn_buf_add(b, " : ");
+			rs_print_types(b, s->data, s->ndata);
+		}
 	}
 	sn_buf_addc(b, '\n');
 	if (s->size)
@@ -354,8 +373,15 @@ static void rs_print_set(struct sn_buf *b, enum rs_family f, const struct rs_set
 
 void rs_print_set_decl(struct sn_buf *b, const struct rs_set *s, const char *indent)
 {
-	/* Without elements the family does not matter. */
-	rs_print_set(b, RS_IP, s, indent ? indent : "", false);
+	/* Without elements the family shows only in a typeof declaration,
+	 * where the key's address type says it. */
+	enum rs_family f = RS_IP;
+	uint8_t i;
+
+	for (i = 0; i < s->nkey && i < RS_KEY_MAX; i++)
+		if (s->key[i] == RS_T_IPV6)
+			f = RS_IP6;
+	rs_print_set(b, f, s, indent ? indent : "", false);
 }
 
 /* ---- chains ---- */

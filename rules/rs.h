@@ -40,6 +40,8 @@ enum rs_field {
 	RS_F_CT_OPROTO_DST,	/* ct original proto-dst: nft 1.0.6 types it from a preceding
 				 * "meta l4proto P" in the same rule and refuses the script
 				 * without one */
+	RS_F_NUMGEN,		/* numgen random mod N (N is the key's mod): only inside a
+				 * concatenated key, where it picks one of N elements */
 	__RS_F_MAX
 };
 
@@ -51,6 +53,7 @@ enum rs_type {
 	RS_T_PROTO,	/* inet_proto, 1 byte */
 	RS_T_SERVICE,	/* inet_service, 2 bytes big endian */
 	RS_T_VERDICT,	/* verdict (map data only) */
+	RS_T_INTEGER,	/* integer, 4 bytes host order: the value of numgen */
 	__RS_T_MAX
 };
 const char *rs_type_name(enum rs_type t);
@@ -61,6 +64,7 @@ const char *rs_type_name(enum rs_type t);
 struct rs_key {
 	uint8_t len;
 	uint8_t field[RS_KEY_MAX];	/* enum rs_field */
+	uint32_t mod;			/* the modulus of an RS_F_NUMGEN field */
 };
 
 enum rs_verdict_code {
@@ -172,6 +176,10 @@ struct rs_elem {
 	struct rs_val key[RS_KEY_MAX];	/* the last key field may be a prefix in an interval set */
 	struct rs_val data[2];		/* map data that is not a verdict (addr . port) */
 	struct rs_verdict verdict;	/* verdict maps */
+	/* Sent to the kernel (element userdata) and compared by the diff like
+	 * data, so a renamed comment replaces the element once, then
+	 * converges; owned; NULL = none; at most RS_COMMENT_MAX bytes. */
+	char *comment;
 };
 
 struct rs_set {
@@ -180,6 +188,11 @@ struct rs_set {
 	uint8_t nkey, ndata;
 	uint8_t key[RS_KEY_MAX];	/* enum rs_type per concatenated field */
 	uint8_t data[2];		/* enum rs_type; RS_T_VERDICT for a verdict map; ndata = 0 for a set */
+	/* Declared by `typeof` (the only way nft 1.0.6 takes a numgen field):
+	 * the expressions behind key and data, which also go into the set's
+	 * udata for nft to list it. tkey.len = 0: declared by `type`. Not
+	 * read back from the kernel (the types say the same for the diff). */
+	struct rs_key tkey, tdata;
 	uint32_t flags;			/* enum rs_set_flags */
 	uint32_t size;			/* 0 = unspecified */
 	struct rs_elem *elems;
@@ -274,11 +287,22 @@ bool rs_rule_eq(const struct rs_rule *a, const struct rs_rule *b);
 #define RS_KEY(...)                                                                \
 	((struct rs_key){ .len = sizeof((uint8_t[]){ __VA_ARGS__ }),               \
 			  .field = { __VA_ARGS__ } })
+/* The same with a trailing "numgen random mod N":
+ * RS_KEY_NG(4, RS_F_DADDR, RS_F_L4PROTO, RS_F_DPORT) */
+#define RS_KEY_NG(n, ...)                                                          \
+	((struct rs_key){ .len = sizeof((uint8_t[]){ __VA_ARGS__ }) + 1,           \
+			  .field = { __VA_ARGS__, RS_F_NUMGEN }, .mod = (n) })
 
 void rs_set_set_comment(struct rs_set *s, const char *comment);
 /* Declare the key (and data) types; ndata = 0 for a plain set. */
 void rs_set_set_type(struct rs_set *s, uint8_t nkey, const uint8_t *key, uint8_t ndata,
 		     const uint8_t *data);
+/* Declare the key and data as packet expressions (`typeof`); the types
+ * follow from the fields in family f. */
+void rs_set_set_typeof(struct rs_set *s, enum rs_family f, const struct rs_key *key,
+		       const struct rs_key *data);
+/* Set an element's comment (a copy, made safe for nft). */
+void rs_elem_set_comment(struct rs_elem *e, const char *comment);
 /* Append an element: the caller fills it. Elements are kept sorted on demand. */
 struct rs_elem *rs_set_add_elem(struct rs_set *s);
 /* Sort by key, ties by data; marks the set sorted until the next

@@ -62,6 +62,7 @@ static void rs_key_copy(struct rs_key *dst, const struct rs_key *k)
 		return;
 	dst->len = k->len > RS_KEY_MAX ? RS_KEY_MAX : k->len;
 	memcpy(dst->field, k->field, dst->len);
+	dst->mod = k->mod;
 }
 
 void rs_rule_cmp_addr(struct rs_rule *r, enum rs_field f, bool neg, const struct sn_addr *a)
@@ -220,7 +221,7 @@ void rs_rule_add_stmt(struct rs_rule *r, const struct rs_stmt *src)
 
 static bool rs_key_eq(const struct rs_key *a, const struct rs_key *b)
 {
-	return a->len == b->len && !memcmp(a->field, b->field, a->len);
+	return a->len == b->len && !memcmp(a->field, b->field, a->len) && a->mod == b->mod;
 }
 
 static bool rs_str_eq(const char *a, const char *b)

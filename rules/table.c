@@ -79,6 +79,7 @@ static const char *const rs_type_names[__RS_T_MAX] = {
 	[RS_T_PROTO] = "inet_proto",
 	[RS_T_SERVICE] = "inet_service",
 	[RS_T_VERDICT] = "verdict",
+	[RS_T_INTEGER] = "integer",
 };
 
 const char *rs_type_name(enum rs_type t)
@@ -91,6 +92,7 @@ static const uint8_t rs_type_lens[__RS_T_MAX] = {
 	[RS_T_IPV6] = 16,
 	[RS_T_PROTO] = 1,
 	[RS_T_SERVICE] = 2,
+	[RS_T_INTEGER] = 4,
 };
 
 unsigned rs_type_len(enum rs_type t)
@@ -112,6 +114,8 @@ enum rs_type rs_field_type(enum rs_family f, enum rs_field field)
 	case RS_F_DPORT:
 	case RS_F_CT_OPROTO_DST:
 		return RS_T_SERVICE;
+	case RS_F_NUMGEN:
+		return RS_T_INTEGER;
 	case __RS_F_MAX:
 		break;
 	}
@@ -464,7 +468,28 @@ void rs_set_set_type(struct rs_set *s, uint8_t nkey, const uint8_t *key, uint8_t
 		s->key[i] = key[i];
 	for (i = 0; i < ndata; i++)
 		s->data[i] = data[i];
+	memset(&s->tkey, 0, sizeof(s->tkey));
+	memset(&s->tdata, 0, sizeof(s->tdata));
 	s->sorted = s->n <= 1;
+}
+
+void rs_set_set_typeof(struct rs_set *s, enum rs_family f, const struct rs_key *key,
+		       const struct rs_key *data)
+{
+	uint8_t kt[RS_KEY_MAX] = { 0 }, dt[2] = { 0 }, nk = key->len > RS_KEY_MAX ? RS_KEY_MAX : key->len;
+	uint8_t nd = data && data->len ? (data->len > 2 ? 2 : data->len) : 0, i;
+
+	for (i = 0; i < nk; i++)
+		kt[i] = (uint8_t)rs_field_type(f, key->field[i]);
+	for (i = 0; i < nd; i++)
+		dt[i] = (uint8_t)rs_field_type(f, data->field[i]);
+	rs_set_set_type(s, nk, kt, nd, dt);
+	s->tkey = *key;
+	s->tkey.len = nk;
+	if (nd) {
+		s->tdata = *data;
+		s->tdata.len = nd;
+	}
 }
 
 bool rs_set_type_eq(const struct rs_set *a, const struct rs_set *b)

@@ -273,9 +273,12 @@ t_equivalence() {
 }
 
 # apply DIR and check the summary against EXPECT (a prefix of the line after
-# "applied: "), the kernel against a fresh load, and the other chain's handles
+# "applied: ") and the kernel against a fresh load. A step that changes no
+# chain must leave every rule of the clusterip chain where it was (same
+# handles): endpoint churn is element changes only (docs/ruleset.md).
 inc_step() { # NS DIR STEP EXPECT
-	local ns=$1 dir=$2 step=$3 expect=$4 out
+	local ns=$1 dir=$2 step=$3 expect=$4 out before
+	before=$(handles "$ns" clusterip)
 	out=$(svcnft "$ns" apply "${ARGS[@]}" -f "$dir" 2>&1) || { fail "$step: apply: $out"; return 1; }
 	out=$(head -n 1 <<<"$out")
 	[ -n "${KERNEL_VERBOSE:-}" ] && echo "   $step: $out"
@@ -287,47 +290,93 @@ inc_step() { # NS DIR STEP EXPECT
 	python3 "$HERE/normalize.py" <"$TMP/fresh.txt" >"$TMP/fresh.sorted"
 	sorted_listing "$ns" >"$TMP/kernel.sorted"
 	expect_same "$TMP/fresh.sorted" "$TMP/kernel.sorted" "$step: kernel vs fresh nft -f" || return 1
-	[ "$(handles "$ns" svc-default/other/tcp/80)" = "$other_handles" ] ||
-		{ fail "$step: rules of an unrelated chain were rewritten"; return 1; }
+	case $expect in
+	"0 chains added, 0 deleted, 0 replaced"*)
+		[ "$(handles "$ns" clusterip)" = "$before" ] ||
+			{ fail "$step: rules of the clusterip chain were rewritten"; return 1; } ;;
+	esac
 }
 
+# write_count DIR NAME IP "EP...": a ClusterIP Service default/NAME on port 80
+# that keeps its endpoint count in use while web's count changes
+write_count() {
+	local e
+	{
+		echo "apiVersion: v1"
+		echo "kind: Service"
+		echo "metadata: {name: $2, namespace: default}"
+		echo "spec:"
+		echo "  clusterIP: $3"
+		echo "  ports: [{name: http, port: 80, protocol: TCP, targetPort: 8080}]"
+		echo "---"
+		echo "apiVersion: discovery.k8s.io/v1"
+		echo "kind: EndpointSlice"
+		echo "metadata: {name: $2-1, namespace: default, labels: {kubernetes.io/service-name: $2}}"
+		echo "addressType: IPv4"
+		echo "ports: [{name: http, port: 8080, protocol: TCP}]"
+		echo "endpoints:"
+		for e in $4; do echo "- {addresses: [\"$e\"], nodeName: node-b}"; done
+	} >"$1/$2.yaml"
+}
+
+# Counts (the summary line of each apply) follow docs/ruleset.md: an endpoint
+# added, removed or replaced, and a port added, are element changes only
+# (counts 2 and 3 stay in use through default/two and default/three); a
+# feature appearing (first NodePort, first VIP, first affinity Service)
+# adds its sets and chains and rewrites the dispatch; a Service deleted is
+# elements only.
 t_incremental() {
 	local ns dir=$TMP/inc
 	mkdir -p "$dir"
 	newns ns || return 1
 	write_other "$dir"
+	write_count "$dir" two 198.18.0.92 "198.19.3.2 198.19.3.3"
+	write_count "$dir" three 198.18.0.93 "198.19.3.4 198.19.3.5 198.19.3.6"
 	write_web "$dir" ClusterIP "198.19.1.1 198.19.1.2" 80 0
 	svcnft "$ns" apply "${ARGS[@]}" -f "$dir" >/dev/null 2>&1 || { fail "first apply"; return 1; }
-	other_handles=$(handles "$ns" svc-default/other/tcp/80)
-	[ -n "$other_handles" ] || { fail "no rules in svc-default/other/tcp/80"; return 1; }
+	[ -n "$(handles "$ns" clusterip)" ] || { fail "no rules in clusterip"; return 1; }
 
+	# 2 -> 3: the frontend's two elements leave endpoints-2, three join
+	# endpoints-3; one hairpin element
 	write_web "$dir" ClusterIP "198.19.1.1 198.19.1.2 198.19.1.3" 80 0
 	inc_step "$ns" "$dir" "endpoint added" \
-		"0 chains added, 0 deleted, 1 replaced; 4 rules; +1 -0 elements" || return 1
+		"0 chains added, 0 deleted, 0 replaced; 0 rules; +4 -2 elements" || return 1
+	# 198.19.1.1 -> 198.19.1.4: endpoints are indexed in address order, so
+	# the three elements of the frontend move up one (data, no rule)
+	write_web "$dir" ClusterIP "198.19.1.2 198.19.1.3 198.19.1.4" 80 0
+	inc_step "$ns" "$dir" "endpoint replaced" \
+		"0 chains added, 0 deleted, 0 replaced; 0 rules; +4 -4 elements" || return 1
 	write_web "$dir" ClusterIP "198.19.1.2 198.19.1.3" 80 0
 	inc_step "$ns" "$dir" "endpoint removed" \
-		"0 chains added, 0 deleted, 1 replaced; 3 rules; +0 -1 elements" || return 1
+		"0 chains added, 0 deleted, 0 replaced; 0 rules; +2 -4 elements" || return 1
+	# a frontend in clusterip-frontends, two endpoint elements
 	write_web "$dir" ClusterIP "198.19.1.2 198.19.1.3" "80 443" 0
 	inc_step "$ns" "$dir" "port added" \
-		"1 chains added, 0 deleted, 0 replaced; 3 rules; +1 -0 elements" || return 1
+		"0 chains added, 0 deleted, 0 replaced; 0 rules; +3 -0 elements" || return 1
+	# the first NodePorts: their set, map, role chain and pick chain, one
+	# dispatch rule more
 	write_web "$dir" NodePort "198.19.1.2 198.19.1.3" "80 443" 0
 	inc_step "$ns" "$dir" "ClusterIP->NodePort" \
-		"2 chains added, 0 deleted, 1 replaced; 6 rules; +2 -0 elements" || return 1
+		"2 chains added, 0 deleted, 1 replaced; 9 rules; +6 -0 elements" || return 1
+	# the first VIP: the same for external frontends
 	write_web "$dir" LoadBalancer "198.19.1.2 198.19.1.3" "80 443" 0
 	inc_step "$ns" "$dir" "NodePort->LoadBalancer" \
-		"0 chains added, 0 deleted, 0 replaced; 0 rules; +2 -0 elements" || return 1
+		"1 chains added, 0 deleted, 1 replaced; 11 rules; +6 -0 elements" || return 1
 	write_web "$dir" ClusterIP "198.19.1.2 198.19.1.3" "80 443" 0
 	inc_step "$ns" "$dir" "LoadBalancer->ClusterIP" \
-		"0 chains added, 2 deleted, 1 replaced; 3 rules; +0 -2 elements" || return 1
+		"0 chains added, 3 deleted, 1 replaced; 3 rules; +0 -4 elements" || return 1
+	# the first affinity Service: the pin chain and a jump to it in
+	# clusterip, the record in nat-postrouting, their sets (deleted whole
+	# when it goes)
 	write_web "$dir" ClusterIP "198.19.1.2 198.19.1.3" "80 443" 1
 	inc_step "$ns" "$dir" "affinity on" \
-		"2 chains added, 0 deleted, 3 replaced; 13 rules; +2 -0 elements" || return 1
+		"1 chains added, 0 deleted, 2 replaced; 11 rules; +4 -0 elements" || return 1
 	write_web "$dir" ClusterIP "198.19.1.2 198.19.1.3" "80 443" 0
 	inc_step "$ns" "$dir" "affinity off" \
-		"0 chains added, 2 deleted, 3 replaced; 8 rules; +0 -0 elements" || return 1
+		"0 chains added, 1 deleted, 2 replaced; 8 rules; +0 -0 elements" || return 1
 	rm "$dir/web.yaml"
 	inc_step "$ns" "$dir" "Service deleted" \
-		"0 chains added, 2 deleted, 0 replaced; 0 rules; +0 -5 elements" || return 1
+		"0 chains added, 0 deleted, 0 replaced; 0 rules; +0 -9 elements" || return 1
 	delns "$ns"
 }
 
@@ -359,21 +408,27 @@ t_drift() {
 	fresh_listing "$TMP/fresh.txt" "${ARGS[@]}" -f "$dir" || { fail "fresh load"; return 1; }
 	python3 "$HERE/normalize.py" <"$TMP/fresh.txt" >"$TMP/fresh.sorted"
 
-	# two chains deleted (the map elements that point at them first, or the
-	# kernel refuses)
-	nsx "$ns" nft delete element ip svcnft service-ips '{ 198.18.0.80 . tcp . 80 }' &&
-		nsx "$ns" nft delete element ip svcnft service-nodeports '{ tcp . 30080 }' &&
-		nsx "$ns" nft delete chain ip svcnft ext-default/web/tcp/80 &&
-		nsx "$ns" nft delete chain ip svcnft svc-default/web/tcp/80 ||
-		{ fail "could not delete the chains by hand"; return 1; }
-	# a map flushed
-	nsx "$ns" nft flush set ip svcnft hairpin || { fail "could not flush the map"; return 1; }
-	# foreign rules inside svcnft's table
+	# frontends and endpoints deleted, a role chain flushed
+	nsx "$ns" nft delete element ip svcnft clusterip-frontends '{ 198.18.0.80 . tcp . 80 }' &&
+		nsx "$ns" nft delete element ip svcnft nodeport-frontends '{ tcp . 30080 }' &&
+		nsx "$ns" nft delete element ip svcnft endpoints-2 '{ 198.18.0.80 . tcp . 80 . 1 }' &&
+		nsx "$ns" nft flush chain ip svcnft nodeport ||
+		{ fail "could not delete elements and rules by hand"; return 1; }
+	# a map flushed; an element's comment renamed (it must be put back once,
+	# then converge)
+	nsx "$ns" nft flush set ip svcnft hairpin &&
+		nsx "$ns" nft delete element ip svcnft endpoints-1 '{ 198.18.0.90 . tcp . 80 . 0 }' &&
+		nsx "$ns" nft add element ip svcnft endpoints-1 \
+			'{ 198.18.0.90 . tcp . 80 . 0 comment "renamed" : 198.19.3.1 . 8080 }' ||
+		{ fail "could not edit the maps"; return 1; }
+	# foreign rules and elements inside svcnft's table
 	nsx "$ns" nft add rule ip svcnft services ip saddr 192.0.2.66 counter drop &&
-		nsx "$ns" nft insert rule ip svcnft svc-default/other/tcp/80 meta mark set 0x1 &&
+		nsx "$ns" nft insert rule ip svcnft clusterip meta mark set 0x1 &&
 		nsx "$ns" nft add rule ip svcnft services ip saddr '{ 192.0.2.1, 192.0.2.2 }' drop &&
 		nsx "$ns" nft add rule ip svcnft services jump '{ ip saddr 192.0.2.9 drop; }' &&
-		nsx "$ns" nft add element ip svcnft service-ips '{ 198.18.0.53 . udp . 53 : continue }' ||
+		nsx "$ns" nft add element ip svcnft clusterip-frontends '{ 198.18.0.53 . udp . 53 }' &&
+		nsx "$ns" nft add element ip svcnft endpoints-2 \
+			'{ 198.18.0.53 . udp . 53 . 0 : 192.0.2.53 . 53 }' ||
 		{ fail "could not add foreign rules"; return 1; }
 	out=$(svcnft "$ns" diff "${ARGS[@]}" -f "$dir" 2>&1)
 	[ $? -eq 1 ] || { fail "diff does not see the drift: $out"; return 1; }
@@ -386,27 +441,56 @@ t_drift() {
 	delns "$ns"
 }
 
+# write_web6 DIR "EP...": default/web6, IPv6 only, ClientIP affinity: the one
+# kind of Service that still has chains of its own (docs/ruleset.md)
+write_web6() {
+	local e
+	{
+		echo "apiVersion: v1"
+		echo "kind: Service"
+		echo "metadata: {name: web6, namespace: default}"
+		echo "spec:"
+		echo "  clusterIP: 2001:db8:18::80"
+		echo "  ipFamilies: [IPv6]"
+		echo "  sessionAffinity: ClientIP"
+		echo "  ports: [{name: http, port: 80, protocol: TCP, targetPort: 8080}]"
+		echo "---"
+		echo "apiVersion: discovery.k8s.io/v1"
+		echo "kind: EndpointSlice"
+		echo "metadata: {name: web6-1, namespace: default, labels: {kubernetes.io/service-name: web6}}"
+		echo "addressType: IPv6"
+		echo "ports: [{name: http, port: 8080, protocol: TCP}]"
+		echo "endpoints:"
+		for e in $2; do echo "- {addresses: [\"$e\"], nodeName: node-b}"; done
+	} >"$1/web6.yaml"
+}
+
 # A batch the kernel refuses (the test hook corrupts one rule of the named
-# Service) leaves everything as it was, handles included; exit 4; the
-# message names the Service.
+# Service: the first rule of its first chain that the batch fills) leaves
+# everything as it was, handles included; exit 4; the message names the
+# Service. The batch also adds and removes elements of other Services.
 t_refusal() {
 	local ns dir=$TMP/refuse out rc
+	local args=(--node-name node-a --cluster-cidr 198.19.0.0/16,2001:db8:19::/64
+		--service-cidr 198.18.0.0/16,2001:db8:18::/112)
 	mkdir -p "$dir"
 	newns ns || return 1
 	write_other "$dir"
 	write_web "$dir" ClusterIP "198.19.1.1 198.19.1.2" 80 0
-	svcnft "$ns" apply "${ARGS[@]}" -f "$dir" >/dev/null 2>&1 || { fail "first apply"; return 1; }
+	svcnft "$ns" apply "${args[@]}" -f "$dir" >/dev/null 2>&1 || { fail "first apply"; return 1; }
 	nsx "$ns" nft -a list ruleset >"$TMP/before.txt"
 	write_web "$dir" ClusterIP "198.19.1.1 198.19.1.2 198.19.1.3" "80 443" 0
-	out=$(SVCNFT_TEST_REFUSE_SERVICE=default/web svcnft "$ns" apply "${ARGS[@]}" -f "$dir" 2>&1)
+	write_web6 "$dir" "2001:db8:19::1 2001:db8:19::2"
+	out=$(SVCNFT_TEST_REFUSE_SERVICE=default/web6 svcnft "$ns" apply "${args[@]}" -f "$dir" 2>&1)
 	rc=$?
 	[ $rc -eq 4 ] || { fail "exit $rc, not 4: $out"; return 1; }
-	grep -q "kernel refused the batch: .*(Service default/web, chain svc-default/web/tcp/" <<<"$out" ||
+	grep -q "kernel refused the batch: .*(Service default/web6, chain affinity-" <<<"$out" ||
 		{ fail "the message does not name the Service: $out"; return 1; }
 	nsx "$ns" nft -a list ruleset >"$TMP/after.txt"
 	expect_same "$TMP/before.txt" "$TMP/after.txt" "ruleset after the refusal" || return 1
 	# --check is refused the same way, and changes nothing either
-	out=$(SVCNFT_TEST_REFUSE_SERVICE=default/web svcnft "$ns" apply --check "${ARGS[@]}" -f "$dir" 2>&1)
+	out=$(SVCNFT_TEST_REFUSE_SERVICE=default/web6 svcnft "$ns" apply --check "${args[@]}" \
+		-f "$dir" 2>&1)
 	rc=$?
 	[ $rc -eq 4 ] || { fail "--check: exit $rc, not 4"; return 1; }
 	nsx "$ns" nft -a list ruleset >"$TMP/after.txt"

@@ -220,10 +220,12 @@ static bool has_error(struct fx *f, const char *needle)
 
 /* ---- tests ---- */
 
-/* Three ready endpoints: one dispatch element, the masquerade rule for
- * off-cluster sources, and a cascade that is uniform: rule i fires with
- * probability 1/(n-i) of what reaches it. */
-static void test_clusterip_cascade(void **state)
+/* Three ready endpoints: the frontend in clusterip-frontends, three
+ * elements FRONTEND . i : EP_i in the map of three-endpoint choices (in
+ * address order, whatever the slice order), each with the Service's name,
+ * and common rules only: the masquerade mark for off-cluster sources and
+ * the one lookup of that map. */
+static void test_clusterip_choice(void **state)
 {
 	struct fx *f = *state;
 	struct svc_service *s = svc(f->w, "default", "web", SVC_CLUSTER_IP, "198.18.0.10");
@@ -236,51 +238,97 @@ static void test_clusterip_cascade(void **state)
 	ep(sl, "198.19.1.2", READY, NULL);
 	compile_ok(f);
 
-	assert_set(f, RS_IP, "service-ips", "198.18.0.10 . tcp . 80 : goto svc-default/web/tcp/80\n");
-	assert_chain(f, RS_IP, "svc-default/web/tcp/80",
-		     "ip daddr 198.18.0.10 ip saddr != 198.19.0.0/16 meta mark set meta mark | 0x00004000\n"
-		     "numgen random mod 3 0 meta l4proto tcp dnat to 198.19.1.1:8080\n"
-		     "numgen random mod 2 0 meta l4proto tcp dnat to 198.19.1.2:8080\n"
-		     "meta l4proto tcp dnat to 198.19.1.3:8080\n");
-	assert_set(f, RS_IP, "cluster-ips", "198.18.0.10\n");
+	assert_set(f, RS_IP, "clusterip-frontends",
+		   "198.18.0.10 . tcp . 80 comment \"default/web port http 80/tcp\"\n");
+	assert_set(f, RS_IP, "endpoints-3",
+		   "198.18.0.10 . tcp . 80 . 0 comment \"default/web port http 80/tcp\" : 198.19.1.1 . 8080\n"
+		   "198.18.0.10 . tcp . 80 . 1 comment \"default/web port http 80/tcp\" : 198.19.1.2 . 8080\n"
+		   "198.18.0.10 . tcp . 80 . 2 comment \"default/web port http 80/tcp\" : 198.19.1.3 . 8080\n");
+	assert_chain(f, RS_IP, "clusterip",
+		     "ip saddr != 198.19.0.0/16 meta mark set meta mark | 0x00004000\n"
+		     "jump pick-endpoints-3\n"
+		     "meta l4proto tcp reject with tcp reset comment \"no endpoints\"\n"
+		     "reject comment \"no endpoints\"\n");
+	/* the lookup, alone in its chain: rewriting clusterip never binds the
+	 * map again (docs/ruleset.md) */
+	assert_chain(f, RS_IP, "pick-endpoints-3",
+		     "dnat ip to ip daddr . meta l4proto . th dport . numgen random mod 3 map @endpoints-3\n");
+	assert_chain(f, RS_IP, "services",
+		     "ip daddr . meta l4proto . th dport @clusterip-frontends goto clusterip\n"
+		     "ip daddr @cluster-ips goto reject-chain\n"
+		     "ip daddr 198.18.0.0/16 drop\n");
+	assert_set(f, RS_IP, "cluster-ips", "198.18.0.10 comment \"default/web\"\n");
 	assert_set(f, RS_IP, "hairpin",
 		   "198.19.1.1 . 198.19.1.1\n198.19.1.2 . 198.19.1.2\n198.19.1.3 . 198.19.1.3\n");
-	assert_null(rs_table_find_chain(table(f, RS_IP), "ext-default/web/tcp/80"));
+	assert_null(rs_table_find_chain(table(f, RS_IP), "external"));
+	assert_null(rs_table_find_set(table(f, RS_IP), "service-ips"));
 	assert_null(rs_ruleset_find_table(f->rs, RS_IP6, COMP_TABLE));
 }
 
-/* The cascade's probabilities multiply out to 1/n for every endpoint. */
-static void test_cascade_uniform(void **state)
+/* Uniform choice: the rule draws numgen random mod n and the frontend has
+ * exactly one element per index 0..n-1, each a different endpoint, so
+ * every endpoint has probability 1/n. A second Service with the same count
+ * shares the map and the rule; one with another count gets its own. */
+static void test_choice_uniform(void **state)
 {
 	struct fx *f = *state;
 	struct svc_service *s = svc(f->w, "default", "many", SVC_CLUSTER_IP, "198.18.0.11");
+	struct svc_service *t = svc(f->w, "default", "more", SVC_CLUSTER_IP, "198.18.0.12");
+	struct svc_service *u = svc(f->w, "default", "two", SVC_CLUSTER_IP, "198.18.0.13");
 	struct svc_slice *sl = slice(f->w, "default", "many-1", "many", "", IPPROTO_UDP, 53);
+	struct svc_slice *sl2 = slice(f->w, "default", "more-1", "more", "", IPPROTO_UDP, 53);
+	struct svc_slice *sl3 = slice(f->w, "default", "two-1", "two", "", IPPROTO_UDP, 53);
+	const struct rs_set *m;
 	const struct rs_chain *c;
-	double reach = 1.0;
+	bool seen[7] = { false };
 	char addr[32];
-	unsigned i;
+	unsigned i, rules = 0;
 
 	port(s, "", IPPROTO_UDP, 53, 53);
+	port(t, "", IPPROTO_UDP, 53, 53);
+	port(u, "", IPPROTO_UDP, 53, 53);
 	for (i = 0; i < 7; i++) {
 		snprintf(addr, sizeof(addr), "198.19.2.%u", i + 1);
 		ep(sl, addr, READY, NULL);
+		snprintf(addr, sizeof(addr), "198.19.3.%u", i + 1);
+		ep(sl2, addr, READY, NULL);
 	}
+	ep(sl3, "198.19.4.1", READY, NULL);
+	ep(sl3, "198.19.4.2", READY, NULL);
 	compile_ok(f);
-	c = rs_table_find_chain(table(f, RS_IP), "svc-default/many/udp/53");
-	assert_non_null(c);
-	/* the first rule is the masquerade mark, then one rule per endpoint */
-	assert_int_equal(c->n, 1 + 7);
-	for (i = 1; i < c->n; i++) {
-		const struct rs_rule *r = &c->rules[i];
-		double p = 1.0;
+	m = rs_table_find_set(table(f, RS_IP), "endpoints-7");
+	assert_non_null(m);
+	assert_int_equal(m->tkey.len, 4);
+	assert_int_equal(m->tkey.field[3], RS_F_NUMGEN);
+	assert_int_equal(m->tkey.mod, 7);
+	assert_int_equal(m->n, 14);	/* two frontends of seven */
+	for (i = 0; i < 7; i++) {
+		const struct rs_elem *e = &m->elems[i];	/* 198.18.0.11's, sorted by key */
 
-		if (r->stmts[0].type == RS_S_NUMGEN)
-			p = 1.0 / r->stmts[0].num;
-		else
-			assert_int_equal(i, c->n - 1); /* only the last rule is unconditional */
-		assert_true(reach * p > 1.0 / 7 - 1e-9 && reach * p < 1.0 / 7 + 1e-9);
-		reach *= 1.0 - p;
+		assert_int_equal(e->key[3].num, i);
+		assert_int_equal(e->data[0].addr.a[2], 2);
+		assert_false(seen[e->data[0].addr.a[3] - 1]);
+		seen[e->data[0].addr.a[3] - 1] = true;
 	}
+	assert_non_null(rs_table_find_set(table(f, RS_IP), "endpoints-2"));
+	c = rs_table_find_chain(table(f, RS_IP), "clusterip");
+	assert_non_null(c);
+	for (i = 0; i < c->n; i++) {
+		const struct rs_stmt *st = &c->rules[i].stmts[0];
+		const struct rs_chain *pick;
+
+		if (st->type != RS_S_VERDICT || st->verdict.code != RS_V_JUMP)
+			continue;
+		rules++;
+		pick = rs_table_find_chain(table(f, RS_IP), st->verdict.chain);
+		assert_non_null(pick);
+		assert_int_equal(pick->n, 1);
+		st = &pick->rules[0].stmts[0];
+		assert_int_equal(st->type, RS_S_DNAT_MAP);
+		assert_int_equal(st->key.field[st->key.len - 1], RS_F_NUMGEN);
+		assert_string_equal(st->set, st->key.mod == 7 ? "endpoints-7" : "endpoints-2");
+	}
+	assert_int_equal(rules, 2);	/* one per count in use, not per Service */
 }
 
 /* Not-ready endpoints are never used; serving+terminating ones only when
@@ -303,15 +351,15 @@ static void test_ready_terminating_fallback(void **state)
 	ep(sl, "198.19.0.5", TERMINATING, NULL);
 	ep(sl, "198.19.0.6", 0, NULL);
 	compile_ok(f);
-	assert_chain(f, RS_IP, "svc-default/a/tcp/80",
-		     "ip daddr 198.18.0.20 ip saddr != 198.19.0.0/16 meta mark set meta mark | 0x00004000\n"
-		     "meta l4proto tcp dnat to 198.19.0.1:80\n");
-	assert_chain(f, RS_IP, "svc-default/b/tcp/80",
-		     "ip daddr 198.18.0.21 ip saddr != 198.19.0.0/16 meta mark set meta mark | 0x00004000\n"
-		     "meta l4proto tcp dnat to 198.19.0.4:80\n");
+	assert_set(f, RS_IP, "endpoints-1",
+		   "198.18.0.20 . tcp . 80 . 0 comment \"default/a port 80/tcp\" : 198.19.0.1 . 80\n"
+		   "198.18.0.21 . tcp . 80 . 0 comment \"default/b port 80/tcp\" : 198.19.0.4 . 80\n");
+	assert_null(rs_table_find_set(table(f, RS_IP), "endpoints-2"));
 }
 
-/* No endpoints: TCP clients get a reset at once, UDP an ICMP error. */
+/* No endpoints: the frontends are dispatched to their role chains, where no
+ * map has them; the end of the chain refuses: TCP clients get a reset at
+ * once, UDP an ICMP error. */
 static void test_no_endpoints_reject(void **state)
 {
 	struct fx *f = *state;
@@ -322,18 +370,26 @@ static void test_no_endpoints_reject(void **state)
 	p->node_port = 30080;
 	port(s, "udp", IPPROTO_UDP, 53, 53)->node_port = 30053;
 	compile_ok(f);
-	assert_chain(f, RS_IP, "svc-ns1/empty/tcp/80",
-		     "meta l4proto tcp reject with tcp reset comment \"ns1/empty:80/tcp has no endpoints\"\n");
-	assert_chain(f, RS_IP, "svc-ns1/empty/udp/53",
-		     "reject comment \"ns1/empty:53/udp has no endpoints\"\n");
-	assert_chain(f, RS_IP, "ext-ns1/empty/tcp/80",
-		     "meta l4proto tcp reject with tcp reset comment \"ns1/empty:80/tcp has no endpoints\"\n");
-	assert_set(f, RS_IP, "service-nodeports",
-		   "tcp . 30080 : goto ext-ns1/empty/tcp/80\nudp . 30053 : goto ext-ns1/empty/udp/53\n");
+	assert_chain(f, RS_IP, "clusterip",
+		     "ip saddr != 198.19.0.0/16 meta mark set meta mark | 0x00004000\n"
+		     "meta l4proto tcp reject with tcp reset comment \"no endpoints\"\n"
+		     "reject comment \"no endpoints\"\n");
+	assert_chain(f, RS_IP, "nodeport",
+		     "meta mark set meta mark | 0x00004000\n"
+		     "meta l4proto tcp reject with tcp reset comment \"no endpoints\"\n"
+		     "reject comment \"no endpoints\"\n");
+	assert_set(f, RS_IP, "clusterip-frontends",
+		   "198.18.0.30 . tcp . 80 comment \"ns1/empty port tcp 80/tcp\"\n"
+		   "198.18.0.30 . udp . 53 comment \"ns1/empty port udp 53/udp\"\n");
+	assert_set(f, RS_IP, "nodeport-frontends",
+		   "tcp . 30080 comment \"ns1/empty port tcp 80/tcp\"\n"
+		   "udp . 30053 comment \"ns1/empty port udp 53/udp\"\n");
+	assert_null(rs_table_find_set(table(f, RS_IP), "no-local-endpoints"));
 }
 
 /* internalTrafficPolicy Local: ClusterIP traffic only to this node's
- * endpoints, dropped when there are none here (but some elsewhere). */
+ * endpoints (the local maps), dropped when there are none here (but some
+ * elsewhere). */
 static void test_itp_local(void **state)
 {
 	struct fx *f = *state;
@@ -350,16 +406,22 @@ static void test_itp_local(void **state)
 	sl = slice(f->w, "default", "far-1", "far", "", IPPROTO_TCP, 80);
 	ep(sl, "198.19.0.3", READY, "node-b");
 	compile_ok(f);
-	assert_chain(f, RS_IP, "svc-default/loc/tcp/80",
-		     "ip daddr 198.18.0.40 ip saddr != 198.19.0.0/16 meta mark set meta mark | 0x00004000\n"
-		     "meta l4proto tcp dnat to 198.19.0.1:80\n");
-	assert_chain(f, RS_IP, "svc-default/far/tcp/80",
-		     "drop comment \"no local endpoints (internalTrafficPolicy Local)\"\n");
+	assert_set(f, RS_IP, "local-endpoints-1",
+		   "198.18.0.40 . tcp . 80 . 0 comment \"default/loc port 80/tcp\" : 198.19.0.1 . 80\n");
+	assert_null(rs_table_find_set(table(f, RS_IP), "endpoints-2"));
+	assert_set(f, RS_IP, "no-local-endpoints", "198.18.0.41 . tcp . 80 comment \"default/far port 80/tcp\"\n");
+	assert_chain(f, RS_IP, "clusterip",
+		     "ip saddr != 198.19.0.0/16 meta mark set meta mark | 0x00004000\n"
+		     "jump pick-local-endpoints-1\n"
+		     "ip daddr . meta l4proto . th dport @no-local-endpoints drop comment \"Local policy: no local endpoints\"\n"
+		     "meta l4proto tcp reject with tcp reset comment \"no endpoints\"\n"
+		     "reject comment \"no endpoints\"\n");
 }
 
 /* externalTrafficPolicy Local on a LoadBalancer: pods and the node use
- * every endpoint (the node masqueraded), outside clients only local ones
- * with their source kept; source ranges filter the VIP, not the NodePort. */
+ * every endpoint (the node masqueraded) through the -pods chains,
+ * outside clients only local ones with their source kept; source ranges
+ * filter the VIP, not the NodePort. */
 static void test_etp_local_lb(void **state)
 {
 	struct fx *f = *state;
@@ -381,30 +443,44 @@ static void test_etp_local_lb(void **state)
 	ep(sl, "198.19.1.40", READY, "node-a");
 	ep(sl, "198.19.2.40", READY, "node-b");
 	compile_ok(f);
-	assert_chain(f, RS_IP, "ext-shop/ingress/tcp/443",
-		     "ip saddr 198.19.0.0/16 goto svc-shop/ingress/tcp/443\n"
-		     "fib saddr type local meta mark set meta mark | 0x00004000 goto svc-shop/ingress/tcp/443\n"
-		     "meta l4proto tcp dnat to 198.19.1.40:8443\n");
-	assert_chain(f, RS_IP, "svc-shop/ingress/tcp/443",
-		     "ip daddr 198.18.0.50 ip saddr != 198.19.0.0/16 meta mark set meta mark | 0x00004000\n"
-		     "numgen random mod 2 0 meta l4proto tcp dnat to 198.19.1.40:8443\n"
-		     "meta l4proto tcp dnat to 198.19.2.40:8443\n");
+	assert_chain(f, RS_IP, "external-local",
+		     "ip saddr 198.19.0.0/16 goto external-local-pods\n"
+		     "fib saddr type local meta mark set meta mark | 0x00004000 goto external-local-pods\n"
+		     "jump pick-local-endpoints-1\n"
+		     "meta l4proto tcp reject with tcp reset comment \"no endpoints\"\n"
+		     "reject comment \"no endpoints\"\n");
+	assert_chain(f, RS_IP, "external-local-pods",
+		     "jump pick-endpoints-2\n"
+		     "meta l4proto tcp reject with tcp reset comment \"no endpoints\"\n"
+		     "reject comment \"no endpoints\"\n");
+	/* the VIP: its local choice for outside, the cluster-wide one for pods
+	 * and the node; the ClusterIP the cluster-wide one (iTP Cluster) */
+	assert_set(f, RS_IP, "local-endpoints-1",
+		   "203.0.113.10 . tcp . 443 . 0 comment \"shop/ingress port https 443/tcp\" : 198.19.1.40 . 8443\n");
+	assert_set(f, RS_IP, "endpoints-2",
+		   "198.18.0.50 . tcp . 443 . 0 comment \"shop/ingress port https 443/tcp\" : 198.19.1.40 . 8443\n"
+		   "198.18.0.50 . tcp . 443 . 1 comment \"shop/ingress port https 443/tcp\" : 198.19.2.40 . 8443\n"
+		   "203.0.113.10 . tcp . 443 . 0 comment \"shop/ingress port https 443/tcp\" : 198.19.1.40 . 8443\n"
+		   "203.0.113.10 . tcp . 443 . 1 comment \"shop/ingress port https 443/tcp\" : 198.19.2.40 . 8443\n");
+	assert_set(f, RS_IP, "nodeport-local-endpoints-1",
+		   "tcp . 31443 . 0 comment \"shop/ingress port https 443/tcp\" : 198.19.1.40 . 8443\n");
 	/* ipMode Proxy is not a VIP */
-	assert_set(f, RS_IP, "service-ips",
-		   "198.18.0.50 . tcp . 443 : goto svc-shop/ingress/tcp/443\n"
-		   "203.0.113.10 . tcp . 443 : goto ext-shop/ingress/tcp/443\n");
-	assert_set(f, RS_IP, "firewall-ips", "203.0.113.10 . tcp . 443\n");
-	assert_set(f, RS_IP, "firewall-allow", "203.0.113.10 . tcp . 443 . 198.51.100.0/24\n");
-	assert_set(f, RS_IP, "service-nodeports", "tcp . 31443 : goto ext-shop/ingress/tcp/443\n");
+	assert_set(f, RS_IP, "external-local-frontends",
+		   "203.0.113.10 . tcp . 443 comment \"shop/ingress port https 443/tcp\"\n");
+	assert_set(f, RS_IP, "firewall-ips", "203.0.113.10 . tcp . 443 comment \"shop/ingress port https 443/tcp\"\n");
+	assert_set(f, RS_IP, "firewall-allow",
+		   "203.0.113.10 . tcp . 443 . 198.51.100.0/24 comment \"shop/ingress port https 443/tcp\"\n");
+	assert_set(f, RS_IP, "nodeport-local-frontends", "tcp . 31443 comment \"shop/ingress port https 443/tcp\"\n");
 	assert_chain(f, RS_IP, "services",
 		     "ip daddr . meta l4proto . th dport @firewall-ips ip daddr . meta l4proto . th dport . ip saddr != @firewall-allow drop\n"
-		     "ip daddr . meta l4proto . th dport vmap @service-ips\n"
-		     "fib daddr type local ip daddr != 127.0.0.0/8 meta l4proto . th dport vmap @service-nodeports\n"
+		     "ip daddr . meta l4proto . th dport @clusterip-frontends goto clusterip\n"
+		     "ip daddr . meta l4proto . th dport @external-local-frontends goto external-local\n"
+		     "fib daddr type local ip daddr != 127.0.0.0/8 meta l4proto . th dport @nodeport-local-frontends goto nodeport-local\n"
 		     "ip daddr @cluster-ips goto reject-chain\n"
 		     "ip daddr 198.18.0.0/16 drop\n");
 }
 
-/* eTP Cluster: every external packet is marked for masquerade and goes to
+/* eTP Cluster: every external packet is marked for masquerade and takes
  * the cluster-wide choice. */
 static void test_etp_cluster_external_ip(void **state)
 {
@@ -419,15 +495,20 @@ static void test_etp_cluster_external_ip(void **state)
 	sl = slice(f->w, "default", "ext-1", "ext", "", IPPROTO_TCP, 80);
 	ep(sl, "198.19.0.9", READY, "node-b");
 	compile_ok(f);
-	assert_chain(f, RS_IP, "ext-default/ext/tcp/80",
-		     "meta mark set meta mark | 0x00004000 goto svc-default/ext/tcp/80\n");
-	assert_set(f, RS_IP, "service-ips",
-		   "198.18.0.60 . tcp . 80 : goto svc-default/ext/tcp/80\n"
-		   "203.0.113.20 . tcp . 80 : goto ext-default/ext/tcp/80\n");
+	assert_chain(f, RS_IP, "external",
+		     "meta mark set meta mark | 0x00004000\n"
+		     "jump pick-endpoints-1\n"
+		     "meta l4proto tcp reject with tcp reset comment \"no endpoints\"\n"
+		     "reject comment \"no endpoints\"\n");
+	assert_set(f, RS_IP, "external-frontends", "203.0.113.20 . tcp . 80 comment \"default/ext port 80/tcp\"\n");
+	assert_set(f, RS_IP, "endpoints-1",
+		   "198.18.0.60 . tcp . 80 . 0 comment \"default/ext port 80/tcp\" : 198.19.0.9 . 80\n"
+		   "203.0.113.20 . tcp . 80 . 0 comment \"default/ext port 80/tcp\" : 198.19.0.9 . 80\n");
 }
 
-/* sessionAffinity ClientIP: the chain consults the affinity map first; the
- * postrouting chain records new connections with the Service's timeout. */
+/* sessionAffinity ClientIP: the role chains consult the affinity map first,
+ * for affinity frontends only; nat-postrouting records new connections to
+ * the frontends of each timeout. */
 static void test_affinity(void **state)
 {
 	struct fx *f = *state;
@@ -441,20 +522,28 @@ static void test_affinity(void **state)
 	ep(sl, "198.19.1.20", READY, "node-a");
 	ep(sl, "198.19.2.20", READY, "node-b");
 	compile_ok(f);
-	assert_chain(f, RS_IP, "svc-shop/backend/tcp/8080",
-		     "ip daddr 198.18.0.70 ip saddr != 198.19.0.0/16 meta mark set meta mark | 0x00004000\n"
-		     "jump affinity-check\n"
-		     "numgen random mod 2 0 meta l4proto tcp dnat to 198.19.1.20:8000\n"
-		     "meta l4proto tcp dnat to 198.19.2.20:8000\n");
-	assert_chain(f, RS_IP, "affinity-check",
-		     "dnat ip to ip saddr . ip daddr . meta l4proto . th dport map @affinity\n");
-	assert_chain(f, RS_IP, "affinity-3600",
-		     "meta l4proto tcp update @affinity { ip saddr . ct original ip daddr . meta l4proto . ct original proto-dst timeout 3600s : ip daddr . th dport }\n");
-	assert_set(f, RS_IP, "affinity-frontends", "198.18.0.70 . tcp . 8080 : jump affinity-3600\n");
-	assert_set(f, RS_IP, "affinity-nodeports", "tcp . 30800 : jump affinity-3600\n");
+	assert_chain(f, RS_IP, "clusterip",
+		     "ip saddr != 198.19.0.0/16 meta mark set meta mark | 0x00004000\n"
+		     "jump pin\n"
+		     "jump pick-endpoints-2\n"
+		     "meta l4proto tcp reject with tcp reset comment \"no endpoints\"\n"
+		     "reject comment \"no endpoints\"\n");
+	assert_chain(f, RS_IP, "nodeport",
+		     "meta mark set meta mark | 0x00004000\n"
+		     "jump pin-nodeports\n"
+		     "jump pick-nodeport-endpoints-2\n"
+		     "meta l4proto tcp reject with tcp reset comment \"no endpoints\"\n"
+		     "reject comment \"no endpoints\"\n");
+	assert_chain(f, RS_IP, "pin",
+		     "ip daddr . meta l4proto . th dport @affinity-frontends dnat ip to ip saddr . ip daddr . meta l4proto . th dport map @affinity\n");
+	assert_chain(f, RS_IP, "pin-nodeports",
+		     "meta l4proto . th dport @affinity-nodeports dnat ip to ip saddr . ip daddr . meta l4proto . th dport map @affinity\n");
+	assert_set(f, RS_IP, "affinity-frontends", "198.18.0.70 . tcp . 8080 comment \"shop/backend port http 8080/tcp\"\n");
+	assert_set(f, RS_IP, "affinity-frontends-3600", "198.18.0.70 . tcp . 8080 comment \"shop/backend port http 8080/tcp\"\n");
+	assert_set(f, RS_IP, "affinity-nodeports-3600", "tcp . 30800 comment \"shop/backend port http 8080/tcp\"\n");
 	assert_chain(f, RS_IP, "nat-postrouting",
-		     "meta l4proto tcp ct status dnat ct original ip daddr . meta l4proto . ct original proto-dst vmap @affinity-frontends\n"
-		     "meta l4proto tcp ct status dnat meta l4proto . ct original proto-dst vmap @affinity-nodeports\n"
+		     "meta l4proto tcp ct status dnat ct original ip daddr . meta l4proto . ct original proto-dst @affinity-frontends-3600 update @affinity { ip saddr . ct original ip daddr . meta l4proto . ct original proto-dst timeout 3600s : ip daddr . th dport }\n"
+		     "meta l4proto tcp ct status dnat meta l4proto . ct original proto-dst @affinity-nodeports-3600 update @affinity { ip saddr . ct original ip daddr . meta l4proto . ct original proto-dst timeout 3600s : ip daddr . th dport }\n"
 		     "meta mark & 0x00004000 == 0x00004000 meta mark set meta mark & 0xffffbfff masquerade fully-random\n"
 		     "ct status dnat ip saddr . ip daddr @hairpin masquerade fully-random\n");
 	{
@@ -478,9 +567,11 @@ static void test_minimal_table(void **state)
 	compile_ok(f);
 	assert_null(rs_table_find_set(table(f, RS_IP), "affinity"));
 	assert_null(rs_table_find_set(table(f, RS_IP), "firewall-allow"));
-	assert_null(rs_table_find_set(table(f, RS_IP), "service-nodeports"));
+	assert_null(rs_table_find_set(table(f, RS_IP), "nodeport-frontends"));
+	assert_null(rs_table_find_set(table(f, RS_IP), "affinity-frontends"));
 	assert_null(rs_table_find_set(table(f, RS_IP), "hairpin"));
-	assert_null(rs_table_find_chain(table(f, RS_IP), "affinity-check"));
+	assert_null(rs_table_find_set(table(f, RS_IP), "endpoints-1"));
+	assert_null(rs_table_find_chain(table(f, RS_IP), "nodeport"));
 	assert_chain(f, RS_IP, "nat-postrouting",
 		     "meta mark & 0x00004000 == 0x00004000 meta mark set meta mark & 0xffffbfff masquerade fully-random\n");
 }
@@ -498,16 +589,21 @@ static void test_masquerade_all_and_no_cidr(void **state)
 	ep(sl, "198.19.0.1", READY, NULL);
 	f->o.masquerade_all = true;
 	compile_ok(f);
-	assert_chain(f, RS_IP, "svc-default/m/tcp/80",
-		     "ip daddr 198.18.0.90 meta mark set meta mark | 0x00004000\n"
-		     "meta l4proto tcp dnat to 198.19.0.1:80\n");
+	assert_chain(f, RS_IP, "clusterip",
+		     "meta mark set meta mark | 0x00004000\n"
+		     "jump pick-endpoints-1\n"
+		     "meta l4proto tcp reject with tcp reset comment \"no endpoints\"\n"
+		     "reject comment \"no endpoints\"\n");
 
 	rs_ruleset_free(f->rs);
 	f->o.masquerade_all = false;
 	f->o.ncluster_cidrs = 0;
 	f->o.masq_bit = 3;
 	f->rs = comp_build(f->w, &f->o, &f->st, &f->d);
-	assert_chain(f, RS_IP, "svc-default/m/tcp/80", "meta l4proto tcp dnat to 198.19.0.1:80\n");
+	assert_chain(f, RS_IP, "clusterip",
+		     "jump pick-endpoints-1\n"
+		     "meta l4proto tcp reject with tcp reset comment \"no endpoints\"\n"
+		     "reject comment \"no endpoints\"\n");
 	assert_chain(f, RS_IP, "nat-postrouting",
 		     "meta mark & 0x00000008 == 0x00000008 meta mark set meta mark & 0xfffffff7 masquerade fully-random\n"
 		     "ct status dnat ip saddr . ip daddr @hairpin masquerade fully-random\n");
@@ -527,7 +623,8 @@ static void test_skipped(void **state)
 	compile_ok(f);
 	assert_int_equal(f->st.services, 0);
 	assert_int_equal(f->st.services_skipped, 2);
-	assert_null(rs_table_find_chain(table(f, RS_IP), "svc-default/db/tcp/5432"));
+	assert_null(rs_table_find_chain(table(f, RS_IP), "clusterip"));
+	assert_null(rs_table_find_set(table(f, RS_IP), "clusterip-frontends"));
 	assert_null(rs_table_find_set(table(f, RS_IP), "service-ips"));
 }
 
@@ -651,9 +748,8 @@ static void test_target_port_by_name(void **state)
 	sl = slice(f->w, "default", "t-1", "t", "http", IPPROTO_TCP, 8080);
 	ep(sl, "198.19.0.1", READY, NULL);
 	compile_ok(f);
-	assert_chain(f, RS_IP, "svc-default/t/tcp/80",
-		     "ip daddr 198.18.2.2 ip saddr != 198.19.0.0/16 meta mark set meta mark | 0x00004000\n"
-		     "meta l4proto tcp dnat to 198.19.0.1:8080\n");
+	assert_set(f, RS_IP, "endpoints-1",
+		   "198.18.2.2 . tcp . 80 . 0 comment \"default/t port web 80/tcp\" : 198.19.0.1 . 8080\n");
 }
 
 /* A slice port named after another service port belongs to that port, even
@@ -673,9 +769,12 @@ static void test_target_port_name_of_other_port(void **state)
 	ep(sl, "198.19.1.1", READY, NULL);
 	f->o.ncluster_cidrs = 0;
 	compile_ok(f);
-	assert_chain(f, RS_IP, "svc-ns/app/tcp/9000",
-		     "meta l4proto tcp reject with tcp reset comment \"ns/app:9000/tcp has no endpoints\"\n");
-	assert_chain(f, RS_IP, "svc-ns/app/tcp/80", "meta l4proto tcp dnat to 198.19.1.1:8080\n");
+	/* 9000 is a frontend with no element in any map: rejected */
+	assert_set(f, RS_IP, "clusterip-frontends",
+		   "198.18.2.3 . tcp . 80 comment \"ns/app port web 80/tcp\"\n"
+		   "198.18.2.3 . tcp . 9000 comment \"ns/app port admin 9000/tcp\"\n");
+	assert_set(f, RS_IP, "endpoints-1",
+		   "198.18.2.3 . tcp . 80 . 0 comment \"ns/app port web 80/tcp\" : 198.19.1.1 . 8080\n");
 }
 
 /* v1 Endpoints count only when no EndpointSlice names the Service; the same
@@ -703,8 +802,9 @@ static void test_endpoints_fallback_and_dedup(void **state)
 	f->o.ncluster_cidrs = 0;
 	rs_ruleset_free(f->rs);
 	f->rs = comp_build(f->w, &f->o, &f->st, &f->d);
-	assert_chain(f, RS_IP, "svc-default/legacy/tcp/80", "meta l4proto tcp dnat to 198.19.0.1:80\n");
-	assert_chain(f, RS_IP, "svc-default/both/tcp/80", "meta l4proto tcp dnat to 198.19.0.2:80\n");
+	assert_set(f, RS_IP, "endpoints-1",
+		   "198.18.3.1 . tcp . 80 . 0 comment \"default/legacy port 80/tcp\" : 198.19.0.1 . 80\n"
+		   "198.18.3.2 . tcp . 80 . 0 comment \"default/both port 80/tcp\" : 198.19.0.2 . 80\n");
 }
 
 /* Topology hints: with every ready endpoint hinted and this node's zone
@@ -730,7 +830,8 @@ static void test_topology_hints(void **state)
 	e->nzone_hints = 1;
 	f->o.ncluster_cidrs = 0;
 	compile_ok(f);
-	assert_chain(f, RS_IP, "svc-default/topo/tcp/80", "meta l4proto tcp dnat to 198.19.0.1:80\n");
+	assert_set(f, RS_IP, "endpoints-1",
+		   "198.18.4.1 . tcp . 80 . 0 comment \"default/topo port 80/tcp\" : 198.19.0.1 . 80\n");
 }
 
 /* Dual stack: each family gets its table, its frontends and its endpoints. */
@@ -750,18 +851,23 @@ static void test_dual_stack(void **state)
 	f->o.cluster_cidrs[1] = A("2001:db8:19::/64");
 	f->o.ncluster_cidrs = 2;
 	compile_ok(f);
-	assert_chain(f, RS_IP6, "svc-default/dual/tcp/80",
-		     "ip6 daddr 2001:db8:5::10 ip6 saddr != 2001:db8:19::/64 meta mark set meta mark | 0x00004000\n"
-		     "meta l4proto tcp dnat to [2001:db8:19::1]:80\n");
-	assert_set(f, RS_IP6, "service-ips", "2001:db8:5::10 . tcp . 80 : goto svc-default/dual/tcp/80\n");
-	assert_chain(f, RS_IP, "svc-default/dual/tcp/80",
-		     "ip daddr 198.18.5.1 ip saddr != 198.19.0.0/16 meta mark set meta mark | 0x00004000\n"
-		     "meta l4proto tcp dnat to 198.19.0.1:80\n");
+	assert_chain(f, RS_IP6, "clusterip",
+		     "ip6 saddr != 2001:db8:19::/64 meta mark set meta mark | 0x00004000\n"
+		     "jump pick-endpoints-1\n"
+		     "meta l4proto tcp reject with tcp reset comment \"no endpoints\"\n"
+		     "reject comment \"no endpoints\"\n");
+	assert_set(f, RS_IP6, "clusterip-frontends", "2001:db8:5::10 . tcp . 80 comment \"default/dual port 80/tcp\"\n");
+	assert_set(f, RS_IP6, "endpoints-1",
+		   "2001:db8:5::10 . tcp . 80 . 0 comment \"default/dual port 80/tcp\" : 2001:db8:19::1 . 80\n");
+	assert_set(f, RS_IP, "endpoints-1",
+		   "198.18.5.1 . tcp . 80 . 0 comment \"default/dual port 80/tcp\" : 198.19.0.1 . 80\n");
 }
 
 /* IPv6 affinity: one client-keyed map per service port and endpoint port
- * (nft 1.0.6 cannot update a wider dynamic map), looked up before the
- * cascade and filled by the service port's own record chain. */
+ * (nft 1.0.6 cannot update a wider dynamic map), looked up by the check
+ * chain the frontend jumps to before the common choice, and filled by the
+ * service port's record chain for connections DNATed to one of its
+ * endpoints, which are elements of a set beside the map. */
 static void test_affinity_ipv6(void **state)
 {
 	struct fx *f = *state;
@@ -778,17 +884,25 @@ static void test_affinity_ipv6(void **state)
 	f->o.service_cidrs[1] = A("2001:db8:5::/112");
 	f->o.nservice_cidrs = 2;
 	compile_ok(f);
-	assert_chain(f, RS_IP6, "svc-default/v6/tcp/80",
-		     "meta l4proto tcp dnat ip6 to ip6 saddr map @affinity-default/v6/tcp/80/8080 : 8080\n"
-		     "numgen random mod 2 0 meta l4proto tcp dnat to [2001:db8:19::1]:8080\n"
-		     "meta l4proto tcp dnat to [2001:db8:19::2]:8080\n");
+	assert_chain(f, RS_IP6, "clusterip",
+		     "jump pin\n"
+		     "jump pick-endpoints-2\n"
+		     "meta l4proto tcp reject with tcp reset comment \"no endpoints\"\n"
+		     "reject comment \"no endpoints\"\n");
+	assert_chain(f, RS_IP6, "pin", "ip6 daddr . meta l4proto . th dport vmap @affinity-check\n");
+	assert_set(f, RS_IP6, "affinity-check",
+		   "2001:db8:5::20 . tcp . 80 comment \"default/v6 port 80/tcp\" : jump affinity-check-default/v6/tcp/80\n");
+	assert_chain(f, RS_IP6, "affinity-check-default/v6/tcp/80",
+		     "meta l4proto tcp dnat ip6 to ip6 saddr map @affinity-default/v6/tcp/80/8080 : 8080\n");
 	assert_chain(f, RS_IP6, "affinity-default/v6/tcp/80",
-		     "ip6 daddr 2001:db8:19::1 th dport 8080 update @affinity-default/v6/tcp/80/8080 { ip6 saddr timeout 60s : ip6 daddr }\n"
-		     "ip6 daddr 2001:db8:19::2 th dport 8080 update @affinity-default/v6/tcp/80/8080 { ip6 saddr timeout 60s : ip6 daddr }\n");
-	assert_set(f, RS_IP6, "affinity-frontends",
-		   "2001:db8:5::20 . tcp . 80 : jump affinity-default/v6/tcp/80\n");
+		     "th dport 8080 ip6 daddr @affinity-default/v6/tcp/80/8080/endpoints update @affinity-default/v6/tcp/80/8080 { ip6 saddr timeout 60s : ip6 daddr }\n");
+	assert_set(f, RS_IP6, "affinity-default/v6/tcp/80/8080/endpoints",
+		   "2001:db8:19::1 comment \"default/v6 port 80/tcp\"\n"
+		   "2001:db8:19::2 comment \"default/v6 port 80/tcp\"\n");
+	assert_set(f, RS_IP6, "affinity-record",
+		   "2001:db8:5::20 . tcp . 80 comment \"default/v6 port 80/tcp\" : jump affinity-default/v6/tcp/80\n");
 	assert_null(rs_table_find_set(table(f, RS_IP6), "affinity"));
-	assert_null(rs_table_find_chain(table(f, RS_IP6), "affinity-check"));
+	assert_null(rs_table_find_set(table(f, RS_IP6), "affinity-frontends"));
 }
 
 /* IPv6 affinity with internalTrafficPolicy Local: the ClusterIP's local-only
@@ -810,18 +924,25 @@ static void test_affinity_ipv6_local(void **state)
 	f->o.service_cidrs[1] = A("2001:db8:5::/112");
 	f->o.nservice_cidrs = 2;
 	compile_ok(f);
-	assert_chain(f, RS_IP6, "svc-ns/web/tcp/80",
-		     "meta l4proto tcp dnat ip6 to ip6 saddr map @affinity-ns/web/tcp/80/8080/local : 8080\n"
-		     "meta l4proto tcp dnat to [2001:db8:19::1]:8080\n");
-	assert_chain(f, RS_IP6, "cluster-ns/web/tcp/80",
-		     "meta l4proto tcp dnat ip6 to ip6 saddr map @affinity-ns/web/tcp/80/8080 : 8080\n"
-		     "numgen random mod 2 0 meta l4proto tcp dnat to [2001:db8:19::1]:8080\n"
-		     "meta l4proto tcp dnat to [2001:db8:19::2]:8080\n");
+	/* the ClusterIP checks the local choice's pins, the NodePort (eTP
+	 * Cluster) the cluster-wide one's */
+	assert_set(f, RS_IP6, "affinity-check",
+		   "2001:db8:5::30 . tcp . 80 comment \"ns/web port 80/tcp\" : jump affinity-check-ns/web/tcp/80/local\n");
+	assert_set(f, RS_IP6, "affinity-check-nodeports",
+		   "tcp . 30080 comment \"ns/web port 80/tcp\" : jump affinity-check-ns/web/tcp/80\n");
+	assert_chain(f, RS_IP6, "affinity-check-ns/web/tcp/80/local",
+		     "meta l4proto tcp dnat ip6 to ip6 saddr map @affinity-ns/web/tcp/80/8080/local : 8080\n");
+	assert_chain(f, RS_IP6, "affinity-check-ns/web/tcp/80",
+		     "meta l4proto tcp dnat ip6 to ip6 saddr map @affinity-ns/web/tcp/80/8080 : 8080\n");
 	/* the remote endpoint is recorded for the cluster-wide choice only */
+	assert_set(f, RS_IP6, "affinity-ns/web/tcp/80/8080/endpoints",
+		   "2001:db8:19::1 comment \"ns/web port 80/tcp\"\n"
+		   "2001:db8:19::2 comment \"ns/web port 80/tcp\"\n");
+	assert_set(f, RS_IP6, "affinity-ns/web/tcp/80/8080/local/endpoints",
+		   "2001:db8:19::1 comment \"ns/web port 80/tcp\"\n");
 	assert_chain(f, RS_IP6, "affinity-ns/web/tcp/80",
-		     "ip6 daddr 2001:db8:19::1 th dport 8080 update @affinity-ns/web/tcp/80/8080 { ip6 saddr timeout 10800s : ip6 daddr }\n"
-		     "ip6 daddr 2001:db8:19::2 th dport 8080 update @affinity-ns/web/tcp/80/8080 { ip6 saddr timeout 10800s : ip6 daddr }\n"
-		     "ip6 daddr 2001:db8:19::1 th dport 8080 update @affinity-ns/web/tcp/80/8080/local { ip6 saddr timeout 10800s : ip6 daddr }\n");
+		     "th dport 8080 ip6 daddr @affinity-ns/web/tcp/80/8080/endpoints update @affinity-ns/web/tcp/80/8080 { ip6 saddr timeout 10800s : ip6 daddr }\n"
+		     "th dport 8080 ip6 daddr @affinity-ns/web/tcp/80/8080/local/endpoints update @affinity-ns/web/tcp/80/8080/local { ip6 saddr timeout 10800s : ip6 daddr }\n");
 }
 
 /* --nodeport-addresses: NodePorts only on local addresses in the ranges. */
@@ -837,8 +958,8 @@ static void test_nodeport_addresses(void **state)
 	f->o.nnodeport_addrs = 2;
 	compile_ok(f);
 	assert_chain(f, RS_IP, "services",
-		     "ip daddr . meta l4proto . th dport vmap @service-ips\n"
-		     "fib daddr type local ip daddr 192.0.2.0/24 meta l4proto . th dport vmap @service-nodeports\n"
+		     "ip daddr . meta l4proto . th dport @clusterip-frontends goto clusterip\n"
+		     "fib daddr type local ip daddr 192.0.2.0/24 meta l4proto . th dport @nodeport-frontends goto nodeport\n"
 		     "ip daddr @cluster-ips goto reject-chain\n"
 		     "ip daddr 198.18.0.0/16 drop\n");
 }
@@ -856,14 +977,21 @@ static void test_owner_of_chain(void **state)
 	assert_string_equal(o, "a/b");
 	free(o);
 	assert_null(comp_owner_of_chain("services"));
-	assert_null(comp_owner_of_chain("affinity-10800"));
+	o = comp_owner_of_chain("affinity-check-a/b/tcp/80/local");
+	assert_string_equal(o, "a/b");
+	free(o);
+	o = comp_owner_of_chain("affinity-a/b/tcp/80");
+	assert_string_equal(o, "a/b");
+	free(o);
+	assert_null(comp_owner_of_chain("clusterip"));
+	assert_null(comp_owner_of_chain("external-local-pods"));
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_clusterip_cascade, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_cascade_uniform, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_clusterip_choice, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_choice_uniform, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ready_terminating_fallback, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_endpoints_reject, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_itp_local, setup, teardown),

@@ -182,6 +182,43 @@ static void test_split_big_elements(void **state)
 	rs_ruleset_free(rs);
 }
 
+/* The same with an element comment of ~100 bytes on each (endpoint maps
+ * carry the Service's name): the comments count towards the 64 KiB. */
+static void test_split_commented_elements(void **state)
+{
+	struct nlk_batch_opts o = { .genid = GENID, .seq = SEQ0 };
+	struct rs_op op;
+	struct rs_diff d;
+	struct rs_ruleset *rs = big_map(20000, &d, &op);
+	struct rs_set *s = rs->tables[0]->sets[0];
+	struct nlk_batch *b;
+	struct walk w;
+	size_t total = 0;
+
+	for (size_t i = 0; i < s->n; i++) {
+		char *c = sn_asprintf("namespace-%04zu/service-name-%05zu port a-long-port-name "
+				      "8080/tcp, padded to about a hundred bytes", i % 1000, i);
+
+		rs_elem_set_comment(&s->elems[i], c);
+		free(c);
+	}
+	b = nlk_batch_build(&d, &o, NULL);
+	assert_non_null(b);
+	walk_batch(b, &w);
+	for (size_t i = 1; i + 1 < w.n; i++) {
+		size_t list;
+
+		assert_true(w.msgs[i]->nlmsg_len < 60000);
+		total += count_elems(w.msgs[i], &list);
+		assert_true(list > 0 && list < 52000);
+	}
+	assert_int_equal(total, 20000);
+	walk_free(&w);
+	nlk_batch_free(b);
+	free(op.elems);
+	rs_ruleset_free(rs);
+}
+
 /* Small elements: the per-message count limit applies first. */
 static void test_split_small_elements(void **state)
 {
@@ -493,6 +530,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_split_big_elements),
+		cmocka_unit_test(test_split_commented_elements),
 		cmocka_unit_test(test_split_small_elements),
 		cmocka_unit_test(test_delete_elements),
 		cmocka_unit_test(test_table_batch),

@@ -80,6 +80,14 @@ static struct rs_table *fixture(struct rs_ruleset *rs, enum rs_family f)
 	rs_set_set_type(s, 1, (uint8_t[]){ A_ }, 1, (uint8_t[]){ A_ });
 	s->flags |= RS_SET_DYNAMIC | RS_SET_TIMEOUT;
 	s->size = 65535;
+	s = rs_table_add_set(t, "endpoints-3");
+	rs_set_set_typeof(s, f, &RS_KEY_NG(3, RS_F_DADDR, RS_F_L4PROTO, RS_F_DPORT),
+			  &RS_KEY(RS_F_DADDR, RS_F_DPORT));
+	s = rs_table_add_set(t, "nodeport-endpoints-2");
+	rs_set_set_typeof(s, f, &RS_KEY_NG(2, RS_F_L4PROTO, RS_F_DPORT),
+			  &RS_KEY(RS_F_DADDR, RS_F_DPORT));
+	s = rs_table_add_set(t, "frontends-3600");
+	rs_set_set_type(s, 3, (uint8_t[]){ A_, P, S }, 0, NULL);
 	rs_table_add_chain(t, "target");
 	return t;
 }
@@ -306,12 +314,36 @@ static void b_return(struct rs_rule *r, enum rs_family f)
 	rs_rule_verdict(r, RS_V_RETURN, NULL);
 }
 
+/* the endpoint choice: numgen inside the concatenated key */
+static void b_dnat_map_numgen(struct rs_rule *r, enum rs_family f)
+{
+	rs_rule_dnat_map(r, &RS_KEY_NG(3, RS_F_DADDR, RS_F_L4PROTO, RS_F_DPORT), "endpoints-3");
+}
+
+static void b_dnat_map_numgen_np(struct rs_rule *r, enum rs_family f)
+{
+	rs_rule_dnat_map(r, &RS_KEY_NG(2, RS_F_L4PROTO, RS_F_DPORT), "nodeport-endpoints-2");
+}
+
+/* the IPv4 affinity record: a frontend lookup, then the update */
+static void b_lookup_update(struct rs_rule *r, enum rs_family f)
+{
+	rs_rule_cmp_proto(r, IPPROTO_TCP);
+	rs_rule_ct_dnat(r);
+	rs_rule_lookup(r, &RS_KEY(RS_F_CT_ODADDR, RS_F_L4PROTO, RS_F_CT_OPROTO_DST), false,
+		       "frontends-3600");
+	rs_rule_update(r, "affinity",
+		       &RS_KEY(RS_F_SADDR, RS_F_CT_ODADDR, RS_F_L4PROTO, RS_F_CT_OPROTO_DST), 3600,
+		       &RS_KEY(RS_F_DADDR, RS_F_DPORT));
+}
+
 static const build_fn builders[] = {
 	b_cmp_host,	b_cmp_prefix_bytes, b_cmp_prefix_bits, b_cmp_prefix_zero, b_cmp_proto_port,
 	b_cmp_ct,	b_fib,		    b_ct_dnat_mark,    b_numgen_dnat,	  b_dnat_noport,
 	b_lookups,	b_interval_lookup,  b_vmaps,	       b_vmap_np,	  b_mark_set,
 	b_dnat_map,	b_dnat_map_port,    b_update,	       b_update_small,	  b_update_nodata,
-	b_reject,	b_reject_tcp,	    b_verdicts,	       b_return,
+	b_reject,	b_reject_tcp,	    b_verdicts,	       b_return,	  b_dnat_map_numgen,
+	b_dnat_map_numgen_np, b_lookup_update,
 };
 
 static void test_rule_roundtrip(void **state)
@@ -753,6 +785,124 @@ static void test_elem_bytes(void **state)
 	rs_ruleset_free(rs);
 }
 
+/* An endpoint map and one element, against what nft 1.0.6 sends for
+ *   map endpoints-3 { typeof ip daddr . meta l4proto . th dport . numgen
+ *   random mod 3 : ip daddr . th dport; comment "x"; elements = {
+ *   198.18.0.10 . tcp . 80 . 1 comment "ns/a port 80" : 198.19.1.11 . 8080 } }
+ * (read from the kernel with tests/kernel/nftraw), and back. */
+static void test_endpoint_map(void **state)
+{
+	struct rs_ruleset *rs = rs_ruleset_alloc();
+	struct rs_table *t = fixture(rs, RS_IP);
+	struct rs_table *t2 = rs_ruleset_add_table(rs, RS_IP, "back");
+	struct rs_set *s = rs_table_find_set(t, "endpoints-3"), *back;
+	struct nftnl_set *ns;
+	struct rs_elem *e;
+	char buf[512];
+	uint32_t len;
+	const void *p;
+
+	rs_set_set_comment(s, "x");
+	ns = set_wire(nlk_set_build(t, s));
+	assert_int_equal(nftnl_set_get_u32(ns, NFTNL_SET_KEY_TYPE), 0x1cc344);
+	assert_int_equal(nftnl_set_get_u32(ns, NFTNL_SET_KEY_LEN), 16);
+	assert_int_equal(nftnl_set_get_u32(ns, NFTNL_SET_DATA_TYPE), 0x1cd);
+	assert_int_equal(nftnl_set_get_u32(ns, NFTNL_SET_DATA_LEN), 8);
+	assert_int_equal(nftnl_set_get_u32(ns, NFTNL_SET_FLAGS), NFT_SET_MAP);
+	p = nftnl_set_get_data(ns, NFTNL_SET_USERDATA, &len);
+	hex(p, len, buf);
+	assert_string_equal(buf,
+		"000400000000010400000000036000040d00000001580014000407000000010c00040c00000001"
+		"040c000000010e00040900000001060004100000000214000407000000010c00040b0000000104"
+		"02000000031a0004170000000112000401000000010403000000020400000000043400040d0000"
+		"00012c0014000407000000010c00040c00000001040c0000000114000407000000010c00040b00"
+		"0000010402000000060400000000070278" "00");
+	back = nlk_set_decode(t2, ns);
+	assert_true(rs_set_type_eq(s, back));
+	nftnl_set_free(ns);
+
+	e = rs_set_add_elem(s);
+	e->key[0].addr = A("198.18.0.10");
+	e->key[1].num = IPPROTO_TCP;
+	e->key[2].num = 80;
+	e->key[3].num = 1;
+	e->data[0].addr = A("198.19.1.11");
+	e->data[1].num = 8080;
+	rs_elem_set_comment(e, "ns/a port 80");
+	ns = nftnl_set_alloc();
+	assert_int_equal(nlk_elem_add(ns, s, e, false, NULL), 0);
+	{
+		struct nftnl_set_elems_iter *it = nftnl_set_elems_iter_create(ns);
+		struct nftnl_set_elem *ne = nftnl_set_elems_iter_next(it);
+
+		const void *v;
+
+		v = nftnl_set_elem_get(ne, NFTNL_SET_ELEM_KEY, &len);
+		hex(v, len, buf);
+		assert_string_equal(buf, "c612000a060000000050000001000000");
+		v = nftnl_set_elem_get(ne, NFTNL_SET_ELEM_DATA, &len);
+		hex(v, len, buf);
+		assert_string_equal(buf, "c613010b1f900000");
+		v = nftnl_set_elem_get(ne, NFTNL_SET_ELEM_USERDATA, &len);
+		hex(v, len, buf);
+		assert_string_equal(buf, "000d6e732f6120706f727420383000");
+		nftnl_set_elems_iter_destroy(it);
+	}
+	nftnl_set_free(ns);
+	/* the comment and the numgen index come back; a renamed comment is a
+	 * different element for the diff */
+	check_elems(t, "endpoints-3");
+	back = rs_table_find_set(t, "back-endpoints-3");
+	assert_string_equal(back->elems[0].comment, "ns/a port 80");
+	rs_elem_set_comment(&back->elems[0], "renamed");
+	assert_false(rs_elem_data_eq(s, &s->elems[0], &back->elems[0]));
+	rs_ruleset_free(rs);
+}
+
+/* The IPv6 and NodePort shapes of the same map, against nft 1.0.6. */
+static void test_endpoint_map_udata6(void **state)
+{
+	struct rs_ruleset *rs = rs_ruleset_alloc();
+	struct rs_table *t = rs_ruleset_add_table(rs, RS_IP6, "t");
+	struct rs_set *s = rs_table_add_set(t, "cluster-2");
+	struct nftnl_set *ns;
+	char buf[512];
+	uint32_t len;
+
+	rs_set_set_typeof(s, RS_IP6, &RS_KEY_NG(2, RS_F_DADDR, RS_F_L4PROTO, RS_F_DPORT),
+			  &RS_KEY(RS_F_DADDR, RS_F_DPORT));
+	const void *v;
+
+	ns = set_wire(nlk_set_build(t, s));
+	assert_int_equal(nftnl_set_get_u32(ns, NFTNL_SET_KEY_TYPE), 0x20c344);
+	assert_int_equal(nftnl_set_get_u32(ns, NFTNL_SET_KEY_LEN), 28);
+	assert_int_equal(nftnl_set_get_u32(ns, NFTNL_SET_DATA_TYPE), 0x20d);
+	assert_int_equal(nftnl_set_get_u32(ns, NFTNL_SET_DATA_LEN), 20);
+	v = nftnl_set_get_data(ns, NFTNL_SET_USERDATA, &len);
+	hex(v, len, buf);
+	assert_string_equal(buf,
+		"000400000000010400000000036000040d00000001580014000407000000010c00040d00000001"
+		"0409000000010e00040900000001060004100000000214000407000000010c00040b0000000104"
+		"02000000031a0004170000000112000401000000010402000000020400000000043400040d0000"
+		"00012c0014000407000000010c00040d0000000104090000000114000407000000010c00040b00"
+		"0000010402000000060400000000");
+	nftnl_set_free(ns);
+	s = rs_table_add_set(t, "np-local-2");
+	rs_set_set_typeof(s, RS_IP6, &RS_KEY_NG(2, RS_F_L4PROTO, RS_F_DPORT),
+			  &RS_KEY(RS_F_DADDR, RS_F_DPORT));
+	ns = set_wire(nlk_set_build(t, s));
+	assert_int_equal(nftnl_set_get_u32(ns, NFTNL_SET_KEY_TYPE), 0xc344);
+	v = nftnl_set_get_data(ns, NFTNL_SET_USERDATA, &len);
+	hex(v, len, buf);
+	assert_string_equal(buf,
+		"000400000000010400000000034a00040d0000000142000e000409000000010600041000000001"
+		"14000407000000010c00040b000000010402000000021a00041700000001120004010000000104"
+		"02000000020400000000043400040d000000012c0014000407000000010c00040d000000010409"
+		"0000000114000407000000010c00040b000000010402000000060400000000");
+	nftnl_set_free(ns);
+	rs_ruleset_free(rs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -763,6 +913,8 @@ int main(void)
 		cmocka_unit_test(test_set_encoding),
 		cmocka_unit_test(test_elem_roundtrip),
 		cmocka_unit_test(test_elem_bytes),
+		cmocka_unit_test(test_endpoint_map),
+		cmocka_unit_test(test_endpoint_map_udata6),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
