@@ -59,13 +59,18 @@ $(BUILD)/tests/kube_watch: tests/apiserver/kube_watch.c $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -o $@ $< $(LIBA) $(LDLIBS)
 
+# The HTTP surface's scripted server, run by tests/http/run.sh.
+$(BUILD)/tests/http_serve: tests/http/http_serve.c $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -o $@ $< $(LIBA) $(LDLIBS)
+
 $(BUILD)/bench/%: bench/%.c $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(LIBA) $(LDLIBS)
 
 bench: $(BENCH_BINS) svcnft
 
--include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(UNIT_BINS:=.d) $(BUILD)/tests/kube_watch.d
+-include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(UNIT_BINS:=.d) $(BUILD)/tests/kube_watch.d $(BUILD)/tests/http_serve.d
 
 deps:
 	./scripts/install-deps.sh
@@ -87,7 +92,7 @@ traffic: svcnft
 
 # The README's test command. Each tier prints its own "N passed, N failed" line;
 # run-tiers.sh adds them up and fails if any tier failed.
-check: svcnft $(UNIT_BINS) $(BUILD)/tests/kube_watch
+check: svcnft $(UNIT_BINS) $(BUILD)/tests/kube_watch $(BUILD)/tests/http_serve
 	@./tests/run-tiers.sh
 
 # Unit and golden tiers with AddressSanitizer and UndefinedBehaviorSanitizer, in

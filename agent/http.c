@@ -207,10 +207,12 @@ struct http_server *http_server_new(struct agent_loop *l, const char *addr, http
 	/* No MHD thread: MHD_USE_EPOLL without MHD_USE_INTERNAL_POLLING_THREAD
 	 * gives one epoll descriptor for our loop; MHD owns fd from here on. */
 	s->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, s,
+				  /* first, or MHD logs its own complaint about it */
+				  MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
 				  MHD_OPTION_LISTEN_SOCKET, fd,
 				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_IDLE_TIMEOUT_S,
 				  MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_MAX_CONNECTIONS,
-				  MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s, MHD_OPTION_END);
+				  MHD_OPTION_END);
 	if (!s->mhd) {
 		close(fd);
 		*err = sn_asprintf("%s: libmicrohttpd refused to start", addr);
