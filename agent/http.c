@@ -186,6 +186,10 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	struct http_server *s = cls;
 
+	/* TCP-only health probes of load balancers connect and close without a
+	 * request, every few seconds: not worth a line each. */
+	if (!strncmp(fmt, "Connection was closed by remote side", 36))
+		return;
 	fprintf(stderr, "svcnft: http %s: ", s->addr);
 	vfprintf(stderr, fmt, ap);
 }
