@@ -181,6 +181,7 @@ static void on_stdin(void *ctx, int fd, uint32_t events)
 int main(void)
 {
 	struct serve sv = { 0 };
+	struct agent_io *in;
 	int rc;
 
 	/* 2026-12-05T20:00:00Z, so bodies are predictable. */
@@ -199,10 +200,12 @@ int main(void)
 	}
 	sn_buf_init(&sv.in);
 	sn_buf_add(&sv.in, "");
-	agent_io_add(sv.loop, 0, EPOLLIN, on_stdin, &sv);
+	in = agent_io_add(sv.loop, 0, EPOLLIN, on_stdin, &sv);
 	printf("ok ready\n");
 	fflush(stdout);
 	rc = agent_loop_run(sv.loop);
+	/* agent_loop_free() frees timers but not watches: remove ours. */
+	agent_io_del(in);
 	hcnp_free(sv.hcnp);
 	for (size_t i = 0; i < sv.nservers; i++)
 		http_server_free(sv.servers[i]);

@@ -48,10 +48,11 @@ class Serve:
         except Exception:
             pass
         try:
-            self.p.wait(timeout=5)
+            return self.p.wait(timeout=5)
         except subprocess.TimeoutExpired:
             self.p.kill()
             self.p.wait()
+            return "hung on quit"
 
 
 def request(port, path="/", method="GET", body=None):
@@ -336,13 +337,19 @@ def main():
         sv = Serve()
         try:
             case(sv)
+            err = None
+        except Exception as e:  # noqa: BLE001 - report every failure and go on
+            err = f"{type(e).__name__}: {e}"
+        # The server must also exit cleanly (under ASan: no leak, no error).
+        rc = sv.close()
+        if err is None and rc != 0:
+            err = f"http_serve exited {rc}"
+        if err is None:
             print(f"http: {case.__name__}: ok")
             passed += 1
-        except Exception as e:  # noqa: BLE001 - report every failure and go on
-            print(f"http: {case.__name__}: FAILED: {type(e).__name__}: {e}")
+        else:
+            print(f"http: {case.__name__}: FAILED: {err}")
             failed += 1
-        finally:
-            sv.close()
     print(f"http: {passed} passed, {failed} failed")
     return 1 if failed else 0
 
