@@ -156,8 +156,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
 
-	/* Answer on the first call, before any request body: Go's handlers
-	 * here never read one either. */
+	/* MHD calls first with the headers, then with each piece of the body,
+	 * then once with none left. Answer at that last call and drop the body
+	 * (Go's handlers here never read one): answering earlier makes MHD close
+	 * the connection instead of keeping it alive. */
+	if (*con_cls == NULL) {
+		*con_cls = s;
+		return MHD_YES;
+	}
+	if (*upload_data_size) {
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
 	sn_buf_init(&reply.body);
 	s->fn(s->ctx, method, url, &reply);
 	resp = MHD_create_response_from_buffer(reply.body.len, reply.body.len ? reply.body.s : (void *)(uintptr_t)"",

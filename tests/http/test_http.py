@@ -103,6 +103,19 @@ def case_healthz_livez(sv):
     sv.cmd("node eligible")
     eq(request(hp, "/healthz")[0], 200, "healthz, node eligible")
     eq(request(hp, "/healthz", method="POST", body="x")[0], 200, "healthz, any method")
+    # Keep-alive: two requests on one connection, as Go's server allows.
+    c = http.client.HTTPConnection(HOST, hp, timeout=3)
+    try:
+        for i in range(2):
+            c.request("GET", "/livez")
+            r = c.getresponse()
+            r.read()
+            eq((r.status, r.getheader("Connection")), (200, None), f"keep-alive request {i}")
+            if i == 0:
+                first = c.sock
+        eq(c.sock is first and first is not None, True, "connection reused")
+    finally:
+        c.close()
     eq(request(hp, "/other")[0], 404, "other path")
     eq(request(hp, "/healthz/")[0], 404, "exact path only")
     sv.cmd("node ineligible")
