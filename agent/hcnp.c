@@ -151,6 +151,8 @@ unsigned hcnp_sync(struct hcnp *h, const struct hcnp_service *svcs, size_t n,
 
 	for (size_t i = 0; i < h->n; i++)
 		h->entries[i]->seen = false;
+	/* Close everything that goes away or moves before opening anything, so
+	 * a port handed from one Service to another in the same sync is free. */
 	for (size_t i = 0; i < n; i++) {
 		const struct hcnp_service *s = &svcs[i];
 		struct hcnp_entry *e = find(h, s->ns, s->name);
@@ -171,8 +173,6 @@ unsigned hcnp_sync(struct hcnp *h, const struct hcnp_service *svcs, size_t n,
 		e->seen = true;
 		e->port = s->port;
 		e->local_endpoints = s->local_endpoints;
-		/* Opens what is missing: new, reopened, or failed last time. */
-		failed += entry_open(h, e, diag);
 	}
 	for (size_t i = 0; i < h->n;) {
 		if (h->entries[i]->seen) {
@@ -182,6 +182,9 @@ unsigned hcnp_sync(struct hcnp *h, const struct hcnp_service *svcs, size_t n,
 		entry_free(h, h->entries[i]);
 		h->entries[i] = h->entries[--h->n];
 	}
+	/* Open what is missing: new, moved, or failed last time. */
+	for (size_t i = 0; i < h->n; i++)
+		failed += entry_open(h, h->entries[i], diag);
 	return failed;
 }
 

@@ -269,6 +269,10 @@ def case_hcnp_open_close(sv):
     if not refused(31992) or not refused(31991):
         raise AssertionError("closed ports still accept")
     eq(request(31993)[0], 200, "moved port")
+    # A port handed over in one sync: the old owner is closed first.
+    f, ports, n = sync(sv, ("c/three", 31993, 4), ("a/one", 31998, 2))
+    eq((f, ports["c/three"], ports["a/one"], n), (0, 31993, 31998, 2), "port handed over")
+    eq(json.loads(request(31993)[2])["service"]["name"], "three", "new owner answers")
     sync(sv)
     if not refused(31993):
         raise AssertionError("closed after an empty sync")
