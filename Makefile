@@ -59,6 +59,16 @@ $(BUILD)/tests/kube_watch: tests/apiserver/kube_watch.c $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -o $@ $< $(LIBA) $(LDLIBS)
 
+# The HTTP surface's scripted server, run by tests/http/run.sh.
+$(BUILD)/tests/http_serve: tests/http/http_serve.c $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -o $@ $< $(LIBA) $(LDLIBS)
+
+# svcnft's kubeconfig reader on deploy/'s kubeconfig, run by tests/deploy/run.sh.
+$(BUILD)/tests/kubeconfig_check: tests/deploy/kubeconfig_check.c $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -o $@ $< $(LIBA) $(LDLIBS)
+
 $(BUILD)/bench/%: bench/%.c $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(LIBA) $(LDLIBS)
@@ -74,7 +84,8 @@ $(BUILD)/bench/connect: bench/dataplane/connect.c
 bench: $(BENCH_BINS) $(BUILD)/bench/connect svcnft
 	@./bench/run.sh $(BENCH_ARGS)
 
--include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(UNIT_BINS:=.d) $(BUILD)/tests/kube_watch.d
+-include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(UNIT_BINS:=.d) $(BUILD)/tests/kube_watch.d $(BUILD)/tests/http_serve.d \
+	$(BUILD)/tests/kubeconfig_check.d
 
 deps:
 	./scripts/install-deps.sh
@@ -96,7 +107,8 @@ traffic: svcnft
 
 # The README's test command. Each tier prints its own "N passed, N failed" line;
 # run-tiers.sh adds them up and fails if any tier failed.
-check: svcnft $(UNIT_BINS) $(BUILD)/tests/kube_watch
+check: svcnft $(UNIT_BINS) $(BUILD)/tests/kube_watch $(BUILD)/tests/http_serve \
+	$(BUILD)/tests/kubeconfig_check
 	@./tests/run-tiers.sh
 
 # Unit and golden tiers with AddressSanitizer and UndefinedBehaviorSanitizer, in

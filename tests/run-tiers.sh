@@ -31,6 +31,10 @@ run_tier unit ./tests/run-unit.sh $UNIT_BINS
 run_tier golden ./tests/golden.sh
 # The API client against the test API server (127.0.0.1 only, no root).
 run_tier apiserver ./tests/apiserver/run.sh
+# The agent's HTTP surface on 127.0.0.1 inside its own network namespace.
+run_tier http ./tests/http/run.sh
+# deploy/ manifests through kubectl (offline) and svcnft's own readers.
+run_tier deploy ./tests/deploy/run.sh
 for tier in kernel traffic; do
 	if [ -x "tests/$tier/run.sh" ]; then
 		run_tier "$tier" "./tests/$tier/run.sh"
