@@ -475,9 +475,12 @@ static void read_ip_list(struct input_obj *o, const struct input_node *spec, con
 		} else if (input_parse_ip(n, &a) < 0) {
 			input_obj_err(o, n, NULL, "%s is not an IP address",
 				      input_quote(q, sizeof(q), n->s, n->len));
-		} else if ((why = input_endpoint_ip_problem(&a)) &&
-			   !strcmp(why, "the unspecified address")) {
-			input_obj_err(o, n, NULL, "%s is %s (allowed: a unicast address)",
+		} else if ((why = input_endpoint_ip_problem(&a))) {
+			/* The API server refuses these (ValidateNonSpecialIP): as a
+			 * frontend, 169.254.169.254 would capture the node's own
+			 * traffic to the cloud metadata service. */
+			input_obj_err(o, n, NULL,
+				      "%s is %s (the API server refuses it)",
 				      input_quote(q, sizeof(q), n->s, n->len), why);
 		} else {
 			(*out)[(*nout)++] = a;

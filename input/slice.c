@@ -188,7 +188,7 @@ static bool read_address(struct input_obj *o, const struct input_node *n, const 
 	}
 	why = input_endpoint_ip_problem(a);
 	if (why) {
-		input_obj_err(o, n, key, "%s is %s (allowed: an address a Pod or node is reached at)",
+		input_obj_err(o, n, key, "%s is %s (the API server refuses it)",
 			      input_quote(q, sizeof(q), n->s, n->len), why);
 		return false;
 	}

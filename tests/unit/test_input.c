@@ -753,13 +753,108 @@ static void test_load_balancer_errors(void **state)
 	expect(f, "spec.internalTrafficPolicy", SN_ERROR, 8, 26, obj,
 	       "\"Global\" is not a traffic policy (allowed: Cluster, Local)");
 	expect(f, "spec.externalIPs[0]", SN_ERROR, 9, 17, obj,
-	       "\"0.0.0.0\" is the unspecified address (allowed: a unicast address)");
+	       "\"0.0.0.0\" is the unspecified address (the API server refuses it)");
 	expect(f, "spec.externalIPs[1]", SN_ERROR, 9, 26, obj,
 	       "\"192.0.2.300\" is not an IP address");
 	expect(f, "status.loadBalancer.ingress[0].ipMode", SN_ERROR, 13, 32, obj,
 	       "\"Tunnel\" is not an ipMode (allowed: VIP, Proxy)");
 	expect(f, "status.loadBalancer.ingress[1].ip", SN_ERROR, 14, 12, obj,
 	       "\"192.0.2\" is not an IP address");
+}
+
+/* externalIPs the API server refuses (ValidateNonSpecialIP): as frontends they
+ * would capture the node's own traffic, 169.254.169.254 the cloud metadata
+ * service. Other multicast and the broadcast address are accepted there. */
+static void test_external_ips_special(void **state)
+{
+	struct fx *f = *state;
+	const char *obj = "Service default/grab";
+	int r = load(f, "grab.yaml",
+		     "apiVersion: v1\n"					/* 1 */
+		     "kind: Service\n"					/* 2 */
+		     "metadata: {name: grab}\n"				/* 3 */
+		     "spec:\n"						/* 4 */
+		     "  ports: [{port: 80}]\n"				/* 5 */
+		     "  externalIPs:\n"					/* 6 */
+		     "  - 127.0.0.1\n"					/* 7 */
+		     "  - 169.254.169.254\n"				/* 8 */
+		     "  - 224.0.0.5\n"					/* 9 */
+		     "  - 'fe80::1'\n"					/* 10 */
+		     "  - 'ff02::1'\n"					/* 11 */
+		     "  - '::ffff:127.0.0.2'\n"				/* 12 */
+		     "---\n"
+		     "apiVersion: v1\n"
+		     "kind: Service\n"
+		     "metadata: {name: ok}\n"
+		     "spec:\n"
+		     "  ports: [{port: 80}]\n"
+		     "  externalIPs: [239.1.2.3, 203.0.113.010, 224.0.1.1, 'ff05::1']\n");
+
+	assert_int_equal(r, 6);
+	expect(f, "spec.externalIPs[0]", SN_ERROR, 7, 5, obj,
+	       "\"127.0.0.1\" is in the loopback range (127.0.0.0/8) (the API server refuses it)");
+	expect(f, "spec.externalIPs[1]", SN_ERROR, 8, 5, obj,
+	       "\"169.254.169.254\" is in the link-local range (169.254.0.0/16) (the API server "
+	       "refuses it)");
+	expect(f, "spec.externalIPs[2]", SN_ERROR, 9, 5, obj,
+	       "\"224.0.0.5\" is in the link-local multicast range (224.0.0.0/24) (the API server "
+	       "refuses it)");
+	expect(f, "spec.externalIPs[3]", SN_ERROR, 10, 5, obj,
+	       "\"fe80::1\" is in the link-local range (fe80::/10) (the API server refuses it)");
+	expect(f, "spec.externalIPs[4]", SN_ERROR, 11, 5, obj,
+	       "\"ff02::1\" is a link-local multicast address (scope 2) (the API server refuses it)");
+	expect(f, "spec.externalIPs[5]", SN_ERROR, 12, 5, obj,
+	       "\"::ffff:127.0.0.2\" is in the loopback range (127.0.0.0/8) (the API server "
+	       "refuses it)");
+	/* the whole Service is refused, as the API server refuses it */
+	assert_int_equal(f->w->nsvcs, 1);
+	assert_string_equal(f->w->svcs[0].name, "ok");
+	assert_int_equal(f->w->svcs[0].nexternal_ips, 4);
+	assert_string_equal(addr(&f->w->svcs[0].external_ips[1]), "203.0.113.10");
+}
+
+/* Leading zeros are decimal to the API server (ParseIPSloppy), never octal;
+ * endpoints in non-link-local multicast and broadcast are accepted. */
+static void test_sloppy_addresses(void **state)
+{
+	struct fx *f = *state;
+	const struct svc_service *s;
+	const struct svc_slice *sl;
+	int r = load(f, "sloppy.yaml",
+		     "apiVersion: v1\n"
+		     "kind: Service\n"
+		     "metadata: {name: lb}\n"
+		     "spec:\n"
+		     "  type: LoadBalancer\n"
+		     "  clusterIP: 198.18.0.010\n"
+		     "  ports: [{port: 80}]\n"
+		     "  loadBalancerSourceRanges: [010.1.2.0/24, '2001:0db8::/032']\n"
+		     "status: {loadBalancer: {ingress: [{ip: 203.0.113.007}]}}\n"
+		     "---\n"
+		     "apiVersion: discovery.k8s.io/v1\n"
+		     "kind: EndpointSlice\n"
+		     "metadata:\n"
+		     "  name: lb-1\n"
+		     "  labels: {kubernetes.io/service-name: lb}\n"
+		     "addressType: IPv4\n"
+		     "ports: [{port: 8080}]\n"
+		     "endpoints:\n"
+		     "- addresses: [239.1.2.3]\n"
+		     "- addresses: [198.019.001.099]\n"
+		     "- addresses: [255.255.255.255]\n");
+
+	assert_no_errors(f, r);
+	s = svc(f, "default", "lb");
+	assert_string_equal(addr(&s->cluster_ips[0]), "198.18.0.10");
+	assert_string_equal(addr(&s->source_ranges[0]), "10.1.2.0/24");
+	assert_string_equal(addr(&s->source_ranges[1]), "2001:db8::/32");
+	assert_string_equal(addr(&s->lb_ingress[0].ip), "203.0.113.7");
+	assert_int_equal(f->w->nslices, 1);
+	sl = &f->w->slices[0];
+	assert_int_equal(sl->neps, 3);
+	assert_string_equal(addr(&sl->eps[0].addr), "239.1.2.3");
+	assert_string_equal(addr(&sl->eps[1].addr), "198.19.1.99");
+	assert_string_equal(addr(&sl->eps[2].addr), "255.255.255.255");
 }
 
 /* ---- EndpointSlices ---- */
@@ -875,7 +970,7 @@ static void test_slice_errors(void **state)
 	expect(f, "endpoints[1].addresses", SN_ERROR, 12, 14, obj,
 	       "missing (required: at least one address)");
 	expect(f, "endpoints[2].addresses[0]", SN_ERROR, 13, 15, obj,
-	       "\"::1\" is a loopback address (allowed: an address a Pod or node is reached at)");
+	       "\"::1\" is the loopback address (::1) (the API server refuses it)");
 	expect(f, "endpoints[2].nodeName", SN_ERROR, 14, 13, obj,
 	       "\"Node_1\" is not a valid node name (RFC 1123 subdomain: lowercase letters, digits, "
 	       "'-' and '.', starting and ending with a letter or digit, at most 253)");
@@ -1048,7 +1143,7 @@ static void test_endpoints_errors(void **state)
 	assert_int_equal(r, 4);
 	assert_int_equal(f->w->nslices, 0);
 	expect(f, "subsets[0].addresses[0].ip", SN_ERROR, 6, 10, obj,
-	       "\"127.0.0.1\" is a loopback address (allowed: an address a Pod or node is reached at)");
+	       "\"127.0.0.1\" is in the loopback range (127.0.0.0/8) (the API server refuses it)");
 	expect(f, "subsets[0].addresses[1].ip", SN_ERROR, 7, 5, obj,
 	       "missing (required: the endpoint's IP address)");
 	expect(f, "subsets[0].ports[0].port", SN_ERROR, 9, 5, obj,
@@ -1824,6 +1919,8 @@ int main(void)
 		T(test_external_name_errors),
 		T(test_load_balancer),
 		T(test_load_balancer_errors),
+		T(test_external_ips_special),
+		T(test_sloppy_addresses),
 		T(test_slice),
 		T(test_slice_errors),
 		T(test_slice_skipped),
