@@ -480,12 +480,14 @@ static void add_ext_frontends(struct bctx *b, const struct svc_service *s, const
 	struct rs_elem *el;
 
 	for (i = 0; i < s->nexternal_ips; i++)
-		if (s->external_ips[i].family == b->af)
+		if (s->external_ips[i].family == b->af &&
+		    !comp_frontend_skipped(s, p, &s->external_ips[i], false))
 			add_frontend(b, s, p, &s->external_ips[i], ext, aff);
 	for (i = 0; i < s->nlb_ingress; i++) {
 		const struct sn_addr *vip = &s->lb_ingress[i].ip;
 
-		if (s->lb_ingress[i].proxy_mode || vip->family != b->af)
+		if (s->lb_ingress[i].proxy_mode || vip->family != b->af ||
+		    comp_frontend_skipped(s, p, vip, false))
 			continue;
 		add_frontend(b, s, p, vip, ext, aff);
 		if (!nranges)
@@ -534,7 +536,8 @@ static void build_port(struct bctx *b, const struct svc_service *s, const struct
 	b->st->endpoints += e.nall;
 
 	build_svc_chain(b, s, cip, p, &e, svc);
-	add_frontend(b, s, p, cip, svc, aff);
+	if (!comp_frontend_skipped(s, p, cip, true))
+		add_frontend(b, s, p, cip, svc, aff);
 	if (has_ext) {
 		char *ext = chain_name("ext", s, p), *cluster = NULL;
 

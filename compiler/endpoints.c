@@ -30,6 +30,27 @@ bool comp_externally_accessible(const struct svc_service *s)
 	return false;
 }
 
+bool comp_frontend_skipped(const struct svc_service *s, const struct svc_port *p,
+			   const struct sn_addr *a, bool cluster)
+{
+	unsigned i;
+
+	if (!cluster) {
+		for (i = 0; i < p->nlost_frontends; i++)
+			if (sn_addr_eq(&p->lost_frontends[i], a))
+				return true;
+		return false;
+	}
+	for (i = 0; i < s->nexternal_ips; i++)
+		if (sn_addr_eq(&s->external_ips[i], a) && !comp_frontend_skipped(s, p, a, false))
+			return true;
+	for (i = 0; i < s->nlb_ingress; i++)
+		if (!s->lb_ingress[i].proxy_mode && sn_addr_eq(&s->lb_ingress[i].ip, a) &&
+		    !comp_frontend_skipped(s, p, a, false))
+			return true;
+	return false;
+}
+
 bool comp_etp_local(const struct svc_service *s)
 {
 	/* apiservice.ExternalPolicyLocal: Local counts for every externally

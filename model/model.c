@@ -80,6 +80,7 @@ void svc_service_free_contents(struct svc_service *s)
 	for (i = 0; i < s->nports; i++) {
 		free(s->ports[i].name);
 		free(s->ports[i].target_name);
+		free(s->ports[i].lost_frontends);
 	}
 	free(s->ports);
 	memset(s, 0, sizeof(*s));
@@ -104,6 +105,9 @@ void svc_slice_free_contents(struct svc_slice *s)
 		for (j = 0; j < e->nzone_hints; j++)
 			free(e->zone_hints[j]);
 		free(e->zone_hints);
+		for (j = 0; j < e->nnode_hints; j++)
+			free(e->node_hints[j]);
+		free(e->node_hints);
 		free(e->target);
 	}
 	free(s->eps);

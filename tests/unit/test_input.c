@@ -717,10 +717,12 @@ static void test_load_balancer(void **state)
 	assert_false(s->lb_ingress[0].proxy_mode);
 	assert_true(s->lb_ingress[1].proxy_mode);
 	assert_string_equal(addr(&s->lb_ingress[2].ip), "2001:db8::1");
-	/* the annotation counts when the field is empty; host bits are cleared */
-	assert_int_equal(s->nsource_ranges, 2);
-	assert_string_equal(addr(&s->source_ranges[0]), "203.0.113.0/24");
-	assert_string_equal(addr(&s->source_ranges[1]), "198.51.0.0/16");
+	/* kube-proxy never reads the annotation (cloud load balancers do) */
+	assert_int_equal(s->nsource_ranges, 0);
+	expect(f, "metadata.annotations[service.beta.kubernetes.io/load-balancer-source-ranges]",
+	       SN_NOTE, 6, 61, "Service default/lb",
+	       "ignored: kube-proxy enforces only spec.loadBalancerSourceRanges (this annotation is "
+	       "read by cloud load balancers)");
 	expect(f, "status.loadBalancer.ingress[1]", SN_NOTE, 14, 7, "Service default/lb",
 	       "ignored: hostname \"lb.example.com\" without an ip (svcnft programs IP addresses "
 	       "only)");
