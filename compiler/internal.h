@@ -48,6 +48,7 @@ struct comp_eps {
 	unsigned nlocal;
 	bool any;			/* some usable endpoint exists anywhere */
 	bool topology;			/* zone hints were used */
+	bool node_topology;		/* node hints were used (before zone hints) */
 	unsigned nready;
 };
 void comp_eps_build(const struct svc_world *w, const struct comp_opts *o,

@@ -14,6 +14,10 @@
 #define LABEL_SERVICE_NAME "kubernetes.io/service-name"
 #define LABEL_PROXY_NAME "service.kubernetes.io/service-proxy-name"
 #define LABEL_HEADLESS "service.kubernetes.io/headless"
+/* v1 Endpoints the EndpointSlice mirroring controller never mirrors, so
+ * kube-proxy (which reads only EndpointSlices) never uses them */
+#define LABEL_SKIP_MIRROR "endpointslice.kubernetes.io/skip-mirror"
+#define ANNOTATION_LEADER "control-plane.alpha.kubernetes.io/leader"
 
 /* FQDN slices exist (for ExternalName-like uses) but carry no IPs. */
 #define ADDRESS_FQDN 1
@@ -38,6 +42,7 @@ static const char *const endpoint_fields[] = {
 static const char *const conditions_fields[] = { "ready", "serving", "terminating", NULL };
 static const char *const hints_fields[] = { "forNodes", "forZones", NULL };
 static const char *const for_zone_fields[] = { "name", NULL };
+static const char *const for_node_fields[] = { "name", NULL };
 static const char *const target_ref_fields[] = {
 	"apiVersion", "fieldPath", "kind", "name", "namespace", "resourceVersion", "uid", NULL,
 };
@@ -257,7 +262,29 @@ static void read_hints(struct input_obj *o, const struct input_node *m, struct s
 			input_obj_pop(o, m2);
 		}
 	}
-	/* forNodes (Kubernetes 1.33) is not used by svcnft yet */
+	/* forNodes: trafficDistribution PreferSameNode (beta and on by default
+	 * in 1.34), used before zone hints */
+	if (input_get_seq(o, hints, "forNodes", &seq) == INPUT_SET && seq->n > 0) {
+		size_t m1 = input_obj_push(o, "forNodes");
+
+		e->node_hints = sn_calloc(seq->n, sizeof(*e->node_hints));
+		for (i = 0, it = seq->child; it; it = it->next, i++) {
+			size_t m2 = input_obj_push_idx(o, i);
+
+			if (input_want_map(o, it, NULL)) {
+				int r = input_get_str(o, it, "name", &n);
+
+				input_check_fields(o, it, for_node_fields);
+				if (r == INPUT_SET && input_check_name(o, n, "name", INPUT_NAME_DNS_SUBDOMAIN,
+								       "node name"))
+					e->node_hints[e->nnode_hints++] = sn_strndup(n->s, n->len);
+				else if (r == INPUT_ABSENT)
+					input_obj_err(o, it, "name", "missing (required: the node's name)");
+			}
+			input_obj_pop(o, m2);
+		}
+		input_obj_pop(o, m1);
+	}
 	input_obj_pop(o, mark);
 }
 
@@ -472,8 +499,22 @@ void input_read_endpoints(struct svc_world *w, struct input_obj *o,
 	unsigned nout = 0, i, g;
 	size_t mark;
 
+	const struct input_node *skip;
+
 	if (skipped_by_label(o, meta))
 		return;
+	skip = input_map_find(meta->labels, LABEL_SKIP_MIRROR);
+	skip = input_deref(skip);
+	if (skip && skip->kind == INPUT_SCALAR && skip->len == 4 && !memcmp(skip->s, "true", 4)) {
+		input_obj_note(o, NULL, NULL,
+			       "skipped: label " LABEL_SKIP_MIRROR "=true (no EndpointSlice is mirrored from it, and kube-proxy reads only EndpointSlices)");
+		return;
+	}
+	if (input_map_find(meta->annotations, ANNOTATION_LEADER)) {
+		input_obj_note(o, NULL, NULL,
+			       "skipped: annotation " ANNOTATION_LEADER " (a leader-election record: no EndpointSlice is mirrored from it)");
+		return;
+	}
 	input_check_fields(o, root, endpoints_fields);
 	if (input_get_seq(o, root, "subsets", &seq) != INPUT_SET || seq->n == 0)
 		return;

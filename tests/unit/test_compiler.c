@@ -858,6 +858,70 @@ static void test_topology_hints(void **state)
 	assert_chain(f, RS_IP, "svc-default/topo/tcp/80", "meta l4proto tcp dnat to 198.19.0.1:80\n");
 }
 
+static void hint(char ***v, unsigned *n, const char *name)
+{
+	*v = sn_realloc(*v, (*n + 1) * sizeof(**v));
+	(*v)[(*n)++] = sn_strdup(name);
+}
+
+/* Node hints (trafficDistribution PreferSameNode) come before zone hints:
+ * when every ready endpoint has one and one names this node, only those are
+ * used; otherwise the zone hints decide, as in kube-proxy's topology.go. */
+static void test_node_hints(void **state)
+{
+	struct fx *f = *state;
+	struct svc_service *s = svc(f->w, "default", "near", SVC_CLUSTER_IP, "198.18.4.2");
+	struct svc_slice *sl = slice(f->w, "default", "near-1", "near", "", IPPROTO_TCP, 80);
+	struct svc_node *n = svc_world_add_node(f->w);
+	struct svc_endpoint *e1, *e2, *e3;
+
+	n->name = sn_strdup("node-a");
+	n->zone = sn_strdup("zone-1");
+	port(s, "", IPPROTO_TCP, 80, 80);
+	e1 = ep(sl, "198.19.0.1", READY, "node-a");
+	hint(&e1->node_hints, &e1->nnode_hints, "node-a");
+	hint(&e1->zone_hints, &e1->nzone_hints, "zone-1");
+	e2 = ep(sl, "198.19.0.2", READY, "node-b");
+	hint(&e2->node_hints, &e2->nnode_hints, "node-b");
+	hint(&e2->zone_hints, &e2->nzone_hints, "zone-1");
+	e3 = ep(sl, "198.19.0.3", READY, "node-c");
+	hint(&e3->node_hints, &e3->nnode_hints, "node-c");
+	hint(&e3->zone_hints, &e3->nzone_hints, "zone-2");
+	/* a not-ready endpoint without hints does not count */
+	ep(sl, "198.19.0.4", 0, "node-d");
+	f->o.ncluster_cidrs = 0;
+	compile_ok(f);
+	assert_chain(f, RS_IP, "svc-default/near/tcp/80", "meta l4proto tcp dnat to 198.19.0.1:80\n");
+}
+
+/* Node hints that do not name this node, or that some ready endpoint lacks,
+ * are ignored: the zone hints apply. */
+static void test_node_hints_fallback(void **state)
+{
+	struct fx *f = *state;
+	struct svc_service *s = svc(f->w, "default", "near", SVC_CLUSTER_IP, "198.18.4.3");
+	struct svc_slice *sl = slice(f->w, "default", "near-1", "near", "", IPPROTO_TCP, 80);
+	struct svc_node *n = svc_world_add_node(f->w);
+	struct svc_endpoint *e;
+
+	n->name = sn_strdup("node-a");
+	n->zone = sn_strdup("zone-1");
+	port(s, "", IPPROTO_TCP, 80, 80);
+	e = ep(sl, "198.19.0.1", READY, "node-b");
+	hint(&e->node_hints, &e->nnode_hints, "node-b");
+	hint(&e->zone_hints, &e->nzone_hints, "zone-1");
+	e = ep(sl, "198.19.0.2", READY, "node-a");
+	hint(&e->zone_hints, &e->nzone_hints, "zone-1");	/* no node hint */
+	e = ep(sl, "198.19.0.3", READY, "node-c");
+	hint(&e->node_hints, &e->nnode_hints, "node-a");	/* names us, but not all have one */
+	hint(&e->zone_hints, &e->nzone_hints, "zone-2");
+	f->o.ncluster_cidrs = 0;
+	compile_ok(f);
+	assert_chain(f, RS_IP, "svc-default/near/tcp/80",
+		     "numgen random mod 2 0 meta l4proto tcp dnat to 198.19.0.1:80\n"
+		     "meta l4proto tcp dnat to 198.19.0.2:80\n");
+}
+
 /* Dual stack: each family gets its table, its frontends and its endpoints. */
 static void test_dual_stack(void **state)
 {
@@ -1008,6 +1072,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_target_port_name_of_other_port, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_endpoints_fallback_and_dedup, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_topology_hints, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_node_hints, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_node_hints_fallback, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dual_stack, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_affinity_ipv6, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_affinity_ipv6_local, setup, teardown),

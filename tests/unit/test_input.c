@@ -1126,6 +1126,86 @@ static void test_endpoints_skipped(void **state)
 	      "skipped: label service.kubernetes.io/headless (kube-proxy does not read it)");
 }
 
+/* v1 Endpoints the mirroring controller never mirrors into an EndpointSlice
+ * (skip-mirror, leader-election records): kube-proxy never sees them. */
+static void test_endpoints_not_mirrored(void **state)
+{
+	struct fx *f = *state;
+	int r = load(f, "nomirror.yaml",
+		     "apiVersion: v1\n"
+		     "kind: Endpoints\n"
+		     "metadata:\n"
+		     "  name: manual\n"
+		     "  labels: {endpointslice.kubernetes.io/skip-mirror: \"true\"}\n"
+		     "subsets: [{addresses: [{ip: 198.18.2.1}], ports: [{port: 80}]}]\n"
+		     "---\n"
+		     "apiVersion: v1\n"
+		     "kind: Endpoints\n"
+		     "metadata:\n"
+		     "  name: lock\n"
+		     "  annotations: {control-plane.alpha.kubernetes.io/leader: '{}'}\n"
+		     "subsets: [{addresses: [{ip: 198.18.2.2}], ports: [{port: 80}]}]\n"
+		     "---\n"
+		     "apiVersion: v1\n"
+		     "kind: Endpoints\n"
+		     "metadata:\n"
+		     "  name: mirrored\n"
+		     "  labels: {endpointslice.kubernetes.io/skip-mirror: \"false\"}\n"
+		     "subsets: [{addresses: [{ip: 198.18.2.3}], ports: [{port: 80}]}]\n");
+
+	assert_no_errors(f, r);
+	assert_int_equal(f->w->nslices, 1);
+	assert_string_equal(f->w->slices[0].name, "mirrored");
+	assert_int_equal(f->d.n, 2);
+	check(&f->d.recs[0], SN_NOTE, 1, 1, "Endpoints default/manual",
+	      "skipped: label endpointslice.kubernetes.io/skip-mirror=true (no EndpointSlice is "
+	      "mirrored from it, and kube-proxy reads only EndpointSlices)");
+	check(&f->d.recs[1], SN_NOTE, 8, 1, "Endpoints default/lock",
+	      "skipped: annotation control-plane.alpha.kubernetes.io/leader (a leader-election "
+	      "record: no EndpointSlice is mirrored from it)");
+}
+
+/* hints.forNodes is read (PreferSameNode) and checked as node names. */
+static void test_slice_node_hints(void **state)
+{
+	struct fx *f = *state;
+	int r = load(f, "nh.yaml",
+		     "apiVersion: discovery.k8s.io/v1\n"			/* 1 */
+		     "kind: EndpointSlice\n"				/* 2 */
+		     "metadata:\n"					/* 3 */
+		     "  name: web-1\n"					/* 4 */
+		     "  labels: {kubernetes.io/service-name: web}\n"	/* 5 */
+		     "addressType: IPv4\n"				/* 6 */
+		     "endpoints:\n"					/* 7 */
+		     "- addresses: [198.18.1.1]\n"			/* 8 */
+		     "  hints: {forNodes: [{name: node-a}, {name: node-b}]}\n"	/* 9 */
+		     "- addresses: [198.18.1.2]\n"			/* 10 */
+		     "  hints: {forNodes: [{name: Node_B}]}\n");	/* 11 */
+
+	assert_int_equal(r, 1);
+	expect(f, "endpoints[1].hints.forNodes[0].name", SN_ERROR, 11, 29,
+	       "EndpointSlice default/web-1",
+	       "\"Node_B\" is not a valid node name (RFC 1123 subdomain: lowercase letters, digits, "
+	       "'-' and '.', starting and ending with a letter or digit, at most 253)");
+	svc_world_free(f->w);
+	f->w = svc_world_alloc();
+	sn_diag_free(&f->d);
+	sn_diag_init(&f->d);
+	r = load(f, "nh2.yaml",
+		 "apiVersion: discovery.k8s.io/v1\n"
+		 "kind: EndpointSlice\n"
+		 "metadata:\n"
+		 "  name: web-1\n"
+		 "  labels: {kubernetes.io/service-name: web}\n"
+		 "addressType: IPv4\n"
+		 "endpoints:\n"
+		 "- addresses: [198.18.1.1]\n"
+		 "  hints: {forNodes: [{name: node-a}, {name: node-b}]}\n");
+	assert_no_errors(f, r);
+	assert_int_equal(f->w->slices[0].eps[0].nnode_hints, 2);
+	assert_string_equal(f->w->slices[0].eps[0].node_hints[1], "node-b");
+}
+
 static void test_endpoints_errors(void **state)
 {
 	struct fx *f = *state;
@@ -1929,6 +2009,8 @@ int main(void)
 		T(test_endpoints),
 		T(test_endpoints_skipped),
 		T(test_endpoints_errors),
+		T(test_endpoints_not_mirrored),
+		T(test_slice_node_hints),
 		T(test_node),
 		T(test_multi_document),
 		T(test_yaml_syntax_error),
