@@ -658,6 +658,38 @@ static void drop_service(struct svc_world *w, unsigned i)
 	w->nsvcs--;
 }
 
+int comp_resolve_nodeport_primary(const struct svc_world *w, struct comp_opts *o,
+				  struct sn_diag *d)
+{
+	const struct sn_addr *ips = o->node_ips;
+	unsigned n = o->nnode_ips, i;
+
+	if (!o->nodeport_primary)
+		return 0;
+	if (!n && o->node_name)
+		for (i = 0; i < w->nnodes; i++)
+			if (!strcmp(w->nodes[i].name, o->node_name)) {
+				ips = w->nodes[i].primary_ips;
+				n = w->nodes[i].nprimary_ips;
+			}
+	if (!n) {
+		sn_diag_add(d, SN_ERROR, NULL, NULL, "--nodeport-addresses",
+			    "primary: the primary IPs of node %s are unknown (give --node-ip, or "
+			    "the Node object %s with status.addresses)",
+			    o->node_name ? o->node_name : "(none)",
+			    o->node_name ? o->node_name : "of this node");
+		return 1;
+	}
+	free(o->nodeport_addrs);
+	o->nodeport_addrs = sn_calloc(n, sizeof(*o->nodeport_addrs));
+	for (i = 0; i < n; i++) {
+		o->nodeport_addrs[i] = ips[i];
+		o->nodeport_addrs[i].plen = (uint8_t)(sn_addr_len(&ips[i]) * 8);
+	}
+	o->nnodeport_addrs = n;
+	return 0;
+}
+
 int comp_prepare(struct svc_world *w, const struct comp_opts *o, struct sn_diag *d)
 {
 	size_t errors0 = d->errors;

@@ -922,6 +922,49 @@ static void test_node_hints_fallback(void **state)
 		     "meta l4proto tcp dnat to 198.19.0.2:80\n");
 }
 
+/* --nodeport-addresses primary: --node-ip wins; else this node's Node
+ * object; neither is an error naming the way out. The result is the
+ * --nodeport-addresses rule path with host prefixes. */
+static void test_nodeport_primary(void **state)
+{
+	struct fx *f = *state;
+	struct svc_node *n = svc_world_add_node(f->w);
+	struct sn_addr want4 = A("192.0.2.1"), want6 = A("2001:db8::1");
+
+	n->name = sn_strdup("node-a");
+	n->primary_ips[0] = want4;
+	n->primary_ips[1] = want6;
+	n->nprimary_ips = 2;
+	port(svc(f->w, "default", "np", SVC_NODE_PORT, "198.18.6.1"), "", IPPROTO_TCP, 80, 80)->node_port = 30080;
+
+	assert_int_equal(comp_resolve_nodeport_primary(f->w, &f->o, &f->d), 0);
+	assert_int_equal(f->o.nnodeport_addrs, 0);	/* not in force: untouched */
+
+	f->o.nodeport_primary = true;
+	assert_int_equal(comp_resolve_nodeport_primary(f->w, &f->o, &f->d), 0);
+	assert_int_equal(f->o.nnodeport_addrs, 2);
+	assert_true(sn_addr_eq(&f->o.nodeport_addrs[0], &want4));
+	assert_true(sn_addr_eq(&f->o.nodeport_addrs[1], &want6));
+
+	f->o.node_ips[0] = A("198.51.100.3");
+	f->o.nnode_ips = 1;
+	assert_int_equal(comp_resolve_nodeport_primary(f->w, &f->o, &f->d), 0);
+	assert_int_equal(f->o.nnodeport_addrs, 1);
+	compile_ok(f);
+	assert_chain(f, RS_IP, "services",
+		     "ip daddr . meta l4proto . th dport vmap @service-ips\n"
+		     "fib daddr type local ip daddr 198.51.100.3 meta l4proto . th dport vmap @service-nodeports\n"
+		     "ip daddr @cluster-ips goto reject-chain\n"
+		     "ip daddr 198.18.0.0/16 drop\n");
+
+	f->o.nnode_ips = 0;
+	free(f->o.node_name);
+	f->o.node_name = sn_strdup("node-b");
+	assert_int_equal(comp_resolve_nodeport_primary(f->w, &f->o, &f->d), 1);
+	assert_true(has_error(f, "primary: the primary IPs of node node-b are unknown (give --node-ip, "
+				 "or the Node object node-b with status.addresses)"));
+}
+
 /* Dual stack: each family gets its table, its frontends and its endpoints. */
 static void test_dual_stack(void **state)
 {
@@ -1074,6 +1117,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_topology_hints, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_node_hints, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_node_hints_fallback, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nodeport_primary, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dual_stack, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_affinity_ipv6, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_affinity_ipv6_local, setup, teardown),

@@ -1206,6 +1206,38 @@ static void test_slice_node_hints(void **state)
 	assert_string_equal(f->w->slices[0].eps[0].node_hints[1], "node-b");
 }
 
+/* A Node's primary IPs: InternalIPs before ExternalIPs, one per family. */
+static void test_node_addresses(void **state)
+{
+	struct fx *f = *state;
+	const struct svc_node *n;
+	int r = load(f, "node.yaml",
+		     "apiVersion: v1\n"					/* 1 */
+		     "kind: Node\n"					/* 2 */
+		     "metadata: {name: node-a}\n"			/* 3 */
+		     "status:\n"					/* 4 */
+		     "  addresses:\n"					/* 5 */
+		     "  - {type: Hostname, address: node-a}\n"		/* 6 */
+		     "  - {type: ExternalIP, address: '2001:db8::7'}\n"	/* 7 */
+		     "  - {type: ExternalIP, address: 203.0.113.1}\n"	/* 8 */
+		     "  - {type: InternalIP, address: 192.0.2.010}\n"	/* 9 */
+		     "  - {type: InternalIP, address: 192.0.2.2}\n");	/* 10 */
+
+	assert_no_errors(f, r);
+	n = &f->w->nodes[0];
+	assert_int_equal(n->nprimary_ips, 2);
+	assert_string_equal(addr(&n->primary_ips[0]), "192.0.2.10");
+	assert_string_equal(addr(&n->primary_ips[1]), "2001:db8::7");
+	r = load(f, "node2.yaml",
+		 "apiVersion: v1\n"
+		 "kind: Node\n"
+		 "metadata: {name: node-b}\n"
+		 "status: {addresses: [{type: InternalIP, address: 192.0.2.300}]}\n");
+	assert_int_equal(r, 1);
+	expect(f, "status.addresses[0].address", SN_ERROR, 4, 50, "Node node-b",
+	       "\"192.0.2.300\" is not an IP address");
+}
+
 static void test_endpoints_errors(void **state)
 {
 	struct fx *f = *state;
@@ -1944,13 +1976,31 @@ static void test_kpconfig_errors(void **state)
 	expect(f, "nftables.masqueradeAll", SN_ERROR, 5, 46, obj,
 	       "expected a boolean (true or false), got the integer 1");
 	expect(f, "nodePortAddresses[0]", SN_ERROR, 6, 21, obj,
-	       "\"primary\" is not supported by svcnft yet (give the CIDRs of the node's addresses, "
-	       "e.g. 198.51.100.0/24)");
+	       "\"primary\" must be the only entry (it may not be combined with CIDRs)");
 	expect(f, "nodePortAddresses[1]", SN_ERROR, 6, 30, obj,
 	       "\"198.51.100.1\" is not a CIDR (like 198.51.100.0/24 or 2001:db8::/64)");
 	expect(f, "detectLocalMode", SN_WARNING, 7, 18, obj,
 	       "\"NodeCIDR\" is not supported: svcnft detects local traffic by clusterCIDR");
 	assert_int_equal(cfg.ncluster_cidrs, 1);
+	assert_false(cfg.nodeport_primary);
+	input_kpconfig_free(&cfg);
+}
+
+/* nodePortAddresses: [primary], kube-proxy's nftables-mode default */
+static void test_kpconfig_primary(void **state)
+{
+	struct fx *f = *state;
+	struct input_kpconfig cfg;
+	const char *text =
+		"apiVersion: kubeproxy.config.k8s.io/v1alpha1\n"
+		"kind: KubeProxyConfiguration\n"
+		"nodePortAddresses: [primary]\n";
+	int r = input_load_kpconfig_buffer("kp.yaml", text, strlen(text), &cfg, &f->d);
+
+	assert_int_equal(r, 0);
+	assert_true(cfg.has_nodeport_addresses);
+	assert_true(cfg.nodeport_primary);
+	assert_int_equal(cfg.nnodeport_addrs, 0);
 	input_kpconfig_free(&cfg);
 }
 
@@ -2009,6 +2059,7 @@ int main(void)
 		T(test_endpoints),
 		T(test_endpoints_skipped),
 		T(test_endpoints_errors),
+		T(test_node_addresses),
 		T(test_endpoints_not_mirrored),
 		T(test_slice_node_hints),
 		T(test_node),
@@ -2035,6 +2086,7 @@ int main(void)
 		T(test_kpconfig),
 		T(test_kpconfig_kubeadm),
 		T(test_kpconfig_errors),
+		T(test_kpconfig_primary),
 		T(test_kpconfig_missing),
 #undef T
 	};
