@@ -478,6 +478,7 @@ static bool prefix_covers(const struct sn_addr *big, const struct sn_addr *small
 static void dedupe_frontends(struct svc_service *s, struct sn_diag *d)
 {
 	char buf[SN_ADDR_STRLEN], buf2[SN_ADDR_STRLEN];
+	bool *drop = sn_calloc(s->nsource_ranges + 1, sizeof(*drop));
 	unsigned i, j, n;
 
 	for (i = 0, n = 0; i < s->nlb_ingress; i++) {
@@ -507,7 +508,7 @@ static void dedupe_frontends(struct svc_service *s, struct sn_diag *d)
 				also = "listed twice in spec.externalIPs";
 		for (j = 0; j < s->nlb_ingress && !also; j++)
 			if (!s->lb_ingress[j].proxy_mode && sn_addr_eq(&s->lb_ingress[j].ip, a))
-				also = "also a status.loadBalancer.ingress ip (its loadBalancerSourceRanges apply)";
+				also = "also a status.loadBalancer.ingress ip";
 		if (also) {
 			char *field = sn_asprintf("spec.externalIPs[%u]", i);
 
@@ -520,25 +521,46 @@ static void dedupe_frontends(struct svc_service *s, struct sn_diag *d)
 	}
 	s->nexternal_ips = n;
 
+	for (i = 0; i < s->ncluster_ips; i++) {
+		const struct sn_addr *c = &s->cluster_ips[i];
+		const char *role = NULL;
+
+		for (j = 0; j < s->nexternal_ips && !role; j++)
+			if (sn_addr_eq(&s->external_ips[j], c))
+				role = "an externalIP";
+		for (j = 0; j < s->nlb_ingress && !role; j++)
+			if (!s->lb_ingress[j].proxy_mode && sn_addr_eq(&s->lb_ingress[j].ip, c))
+				role = "a status.loadBalancer.ingress ip";
+		if (role)
+			svc_note(d, s, NULL, i ? "spec.clusterIPs" : "spec.clusterIP",
+				 "%s is also %s of this Service: its ports take the external path, "
+				 "as in kube-proxy", sn_addr_str(c, buf), role);
+	}
+
 	for (i = 0, n = 0; i < s->nsource_ranges; i++) {
 		const struct sn_addr *r = &s->source_ranges[i];
 		unsigned by = ~0u;
 
-		/* an earlier range covering r, or a later one strictly covering it */
+		/* a range covering r that is kept: an earlier one (equal or
+		 * wider, kept unless itself covered, which is then wider still)
+		 * or a later, strictly wider one; judged on the original list */
 		for (j = 0; j < s->nsource_ranges && by == ~0u; j++)
 			if (j != i && prefix_covers(&s->source_ranges[j], r) &&
 			    (j < i || s->source_ranges[j].plen < r->plen))
 				by = j;
-		if (by != ~0u) {
+		drop[i] = by != ~0u;
+		if (drop[i]) {
 			char *field = sn_asprintf("spec.loadBalancerSourceRanges[%u]", i);
 
-			svc_note(d, s, NULL, field, "%s is inside %s (spec.loadBalancerSourceRanges[%u]): merged",
+			svc_note(d, s, NULL, field, "%s is covered by %s (spec.loadBalancerSourceRanges[%u]): merged",
 				 sn_prefix_str(r, buf), sn_prefix_str(&s->source_ranges[by], buf2), by);
 			free(field);
-			continue;
 		}
-		s->source_ranges[n++] = *r;
 	}
+	for (i = 0, n = 0; i < s->nsource_ranges; i++)
+		if (!drop[i])
+			s->source_ranges[n++] = s->source_ranges[i];
+	free(drop);
 	s->nsource_ranges = n;
 }
 
