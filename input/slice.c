@@ -223,12 +223,21 @@ static void read_target_ref(struct input_obj *o, const struct input_node *m, con
 	mark = input_obj_push(o, "targetRef");
 	input_check_fields(o, ref, target_ref_fields);
 	if (input_get_str(o, ref, "namespace", &rns) == INPUT_SET && rns->len > 0) {
-		ok = input_check_name(o, rns, "namespace", INPUT_NAME_DNS_LABEL, "namespace");
+		ok = input_name_ok(INPUT_NAME_DNS_LABEL, rns->s);
 		ns = rns->s;
 	}
-	if (input_get_str(o, ref, "name", &n) == INPUT_SET && n->len > 0 &&
-	    input_check_name(o, n, "name", INPUT_NAME_DNS_SUBDOMAIN, "object name") && ok && ns)
-		e->target = sn_asprintf("%s/%s", ns, n->s);
+	/* targetRef is for people (messages, chain notes): a name svcnft would
+	 * not print is left out with a warning, never an error */
+	if (input_get_str(o, ref, "name", &n) == INPUT_SET && n->len > 0) {
+		if (!input_name_ok(INPUT_NAME_DNS_SUBDOMAIN, n->s)) {
+			char q[INPUT_QUOTE_MAX];
+
+			input_obj_warn(o, n, "name", "%s is not an object name: not shown",
+				       input_quote(q, sizeof(q), n->s, n->len));
+		} else if (ok && ns) {
+			e->target = sn_asprintf("%s/%s", ns, n->s);
+		}
+	}
 	input_obj_pop(o, mark);
 }
 
@@ -372,16 +381,24 @@ void input_read_slice(struct svc_world *w, struct input_obj *o, const struct inp
 	if (skipped_by_label(o, meta))
 		return;
 	if (r == INPUT_SET) {
+		char q[INPUT_QUOTE_MAX];
+
 		mark = input_obj_push(o, "metadata.labels");
 		input_obj_push_bracket(o, LABEL_SERVICE_NAME);
-		if (input_is_null(svc) ||
-		    !input_check_name(o, svc, NULL, INPUT_NAME_DNS1035_LABEL, "Service name")) {
-			if (input_is_null(svc))
-				input_obj_err(o, NULL, NULL,
-					      "is empty (required: the name of the Service the slice belongs to)");
-		} else {
-			s.service = sn_strndup(svc->s, svc->len);
+		if (input_is_null(svc) || svc->len == 0 ||
+		    (input_name_ok(INPUT_NAME_LABEL_VALUE, svc->s) &&
+		     !input_name_ok(INPUT_NAME_DNS1035_LABEL, svc->s))) {
+			/* The API server accepts any label value, but no Service
+			 * has this name: kube-proxy never uses the slice. */
+			input_obj_note(o, svc, NULL,
+				       "skipped: %s is not a Service name (RFC 1035 label), so the slice belongs to no Service",
+				       input_is_null(svc) ? "\"\"" : input_quote(q, sizeof(q), svc->s, svc->len));
+			input_obj_pop(o, mark);
+			return;
 		}
+		/* not even a label value: the API server refuses the object */
+		if (input_check_name(o, svc, NULL, INPUT_NAME_LABEL_VALUE, "label value"))
+			s.service = sn_strndup(svc->s, svc->len);
 		input_obj_pop(o, mark);
 	}
 

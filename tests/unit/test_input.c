@@ -941,7 +941,7 @@ static void test_slice_errors(void **state)
 		     "kind: EndpointSlice\n"				/* 2 */
 		     "metadata:\n"					/* 3 */
 		     "  name: web-1\n"					/* 4 */
-		     "  labels: {kubernetes.io/service-name: Web}\n"	/* 5 */
+		     "  labels: {kubernetes.io/service-name: 'W b'}\n"	/* 5 */
 		     "addressType: IPv6\n"				/* 6 */
 		     "ports:\n"						/* 7 */
 		     "- {name: a, port: 65536, protocol: tcp}\n"	/* 8 */
@@ -957,11 +957,11 @@ static void test_slice_errors(void **state)
 		     "  hints: {forZones: [{name: 'a b'}]}\n"		/* 18 */
 		     "  targetRef: {name: 'x/y'}\n");			/* 19 */
 
-	assert_int_equal(r, 12);
+	assert_int_equal(r, 11);
 	assert_int_equal(f->w->nslices, 0);
 	expect(f, "metadata.labels[kubernetes.io/service-name]", SN_ERROR, 5, 40, obj,
-	       "\"Web\" is not a valid Service name (RFC 1035 label: lowercase letters, digits and "
-	       "'-', starting with a letter, at most 63)");
+	       "\"W b\" is not a valid label value (label value: letters, digits, '-', '_' and '.', "
+	       "starting and ending with a letter or digit, at most 63)");
 	expect(f, "ports[0].port", SN_ERROR, 8, 19, obj, "65536 is not a port (allowed: 1-65535)");
 	expect(f, "ports[0].protocol", SN_ERROR, 8, 36, obj,
 	       "\"tcp\" is not a protocol (allowed: TCP, UDP, SCTP)");
@@ -983,9 +983,31 @@ static void test_slice_errors(void **state)
 	expect(f, "endpoints[4].hints.forZones[0].name", SN_ERROR, 18, 29, obj,
 	       "\"a b\" is not a valid zone name (label value: letters, digits, '-', '_' and '.', "
 	       "starting and ending with a letter or digit, at most 63)");
-	expect(f, "endpoints[4].targetRef.name", SN_ERROR, 19, 21, obj,
-	       "\"x/y\" is not a valid object name (RFC 1123 subdomain: lowercase letters, digits, "
-	       "'-' and '.', starting and ending with a letter or digit, at most 253)");
+	/* targetRef is only shown to people: never an error */
+	expect(f, "endpoints[4].targetRef.name", SN_WARNING, 19, 21, obj,
+	       "\"x/y\" is not an object name: not shown");
+}
+
+/* A label value the API server accepts but no Service can be named: the
+ * slice belongs to no Service, so kube-proxy never uses it: a note. */
+static void test_slice_orphan_label(void **state)
+{
+	struct fx *f = *state;
+	int r = load(f, "orphan.yaml",
+		     "apiVersion: discovery.k8s.io/v1\n"			/* 1 */
+		     "kind: EndpointSlice\n"				/* 2 */
+		     "metadata:\n"					/* 3 */
+		     "  name: web-1\n"					/* 4 */
+		     "  labels: {kubernetes.io/service-name: Web}\n"	/* 5 */
+		     "addressType: IPv4\n"				/* 6 */
+		     "endpoints: [{addresses: [198.18.1.1]}]\n");
+
+	assert_no_errors(f, r);
+	assert_int_equal(f->w->nslices, 0);
+	expect(f, "metadata.labels[kubernetes.io/service-name]", SN_NOTE, 5, 40,
+	       "EndpointSlice default/web-1",
+	       "skipped: \"Web\" is not a Service name (RFC 1035 label), so the slice belongs to no "
+	       "Service");
 }
 
 static void test_slice_skipped(void **state)
@@ -2056,6 +2078,7 @@ int main(void)
 		T(test_slice),
 		T(test_slice_errors),
 		T(test_slice_skipped),
+		T(test_slice_orphan_label),
 		T(test_endpoints),
 		T(test_endpoints_skipped),
 		T(test_endpoints_errors),
