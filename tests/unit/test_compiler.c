@@ -751,11 +751,14 @@ static void test_conflicts(void **state)
 	assert_int_equal(f->w->nsvcs, 3); /* a/one, c/np1 and e/ext remain */
 	f->rs = comp_build(f->w, &f->o, &f->st, &f->d);
 	assert_non_null(f->rs);
-	assert_set(f, RS_IP, "service-ips",
-		   "198.18.1.1 . tcp . 80 : goto svc-a/one/tcp/80\n"
-		   "198.18.1.2 . tcp . 80 : goto svc-c/np1/tcp/80\n"
-		   "198.18.1.5 . tcp . 80 : goto svc-e/ext/tcp/80\n"
-		   "203.0.113.5 . tcp . 80 : goto ext-e/ext/tcp/80\n");
+	/* each frontend once, owned by the Service its comment names: the
+	 * ClusterIP 198.18.1.2 stays c/np1's, e/ext keeps its other externalIP */
+	assert_set(f, RS_IP, "clusterip-frontends",
+		   "198.18.1.1 . tcp . 80 comment \"a/one port 80/tcp\"\n"
+		   "198.18.1.2 . tcp . 80 comment \"c/np1 port 80/tcp\"\n"
+		   "198.18.1.5 . tcp . 80 comment \"e/ext port 80/tcp\"\n");
+	assert_set(f, RS_IP, "external-frontends", "203.0.113.5 . tcp . 80 comment \"e/ext port 80/tcp\"\n");
+	assert_set(f, RS_IP, "nodeport-frontends", "tcp . 30001 comment \"c/np1 port 80/tcp\"\n");
 }
 
 /* The same externalIP or VIP and port on two Services (the API allows it):
@@ -781,6 +784,12 @@ static void test_frontend_winner(void **state)
 	s->created = 1700000200;
 	add_ips(&s->external_ips, &s->nexternal_ips, IPS("203.0.113.8"));
 	port(s, "http", IPPROTO_TCP, 80, 80);
+	/* one endpoint each, so the endpoint maps show whose endpoints a
+	 * contested frontend reaches */
+	ep(slice(f->w, "alpha", "new-http", "new", "http", IPPROTO_TCP, 80), "198.19.3.1", READY, NULL);
+	ep(slice(f->w, "alpha", "new-dns", "new", "dns", IPPROTO_UDP, 53), "198.19.3.1", READY, NULL);
+	ep(slice(f->w, "beta", "old-1", "old", "http", IPPROTO_TCP, 80), "198.19.3.2", READY, NULL);
+	ep(slice(f->w, "gamma", "same-1", "same", "http", IPPROTO_TCP, 80), "198.19.3.3", READY, NULL);
 	compile_ok(f);
 	assert_true(has_warning(f, "203.0.113.9 port 80/tcp is also claimed by Service beta/old, "
 				   "which keeps it (older creationTimestamp)"));
@@ -788,15 +797,26 @@ static void test_frontend_winner(void **state)
 				   "which keeps it (same creationTimestamp, namespace/name first)"));
 	assert_int_equal(f->d.warnings, 2);
 	/* alpha/new keeps its UDP port on the VIP and its TCP port on .8 */
-	assert_set(f, RS_IP, "service-ips",
-		   "198.18.3.1 . tcp . 80 : goto svc-alpha/new/tcp/80\n"
-		   "198.18.3.1 . udp . 53 : goto svc-alpha/new/udp/53\n"
-		   "198.18.3.2 . tcp . 80 : goto svc-beta/old/tcp/80\n"
-		   "198.18.3.3 . tcp . 80 : goto svc-gamma/same/tcp/80\n"
-		   "203.0.113.8 . tcp . 80 : goto ext-alpha/new/tcp/80\n"
-		   "203.0.113.8 . udp . 53 : goto ext-alpha/new/udp/53\n"
-		   "203.0.113.9 . tcp . 80 : goto ext-beta/old/tcp/80\n"
-		   "203.0.113.9 . udp . 53 : goto ext-alpha/new/udp/53\n");
+	assert_set(f, RS_IP, "clusterip-frontends",
+		   "198.18.3.1 . tcp . 80 comment \"alpha/new port http 80/tcp\"\n"
+		   "198.18.3.1 . udp . 53 comment \"alpha/new port dns 53/udp\"\n"
+		   "198.18.3.2 . tcp . 80 comment \"beta/old port http 80/tcp\"\n"
+		   "198.18.3.3 . tcp . 80 comment \"gamma/same port http 80/tcp\"\n");
+	assert_set(f, RS_IP, "external-frontends",
+		   "203.0.113.8 . tcp . 80 comment \"alpha/new port http 80/tcp\"\n"
+		   "203.0.113.8 . udp . 53 comment \"alpha/new port dns 53/udp\"\n"
+		   "203.0.113.9 . tcp . 80 comment \"beta/old port http 80/tcp\"\n"
+		   "203.0.113.9 . udp . 53 comment \"alpha/new port dns 53/udp\"\n");
+	/* a contested frontend reaches the winner's endpoints only */
+	assert_set(f, RS_IP, "endpoints-1",
+		   "198.18.3.1 . tcp . 80 . 0 comment \"alpha/new port http 80/tcp\" : 198.19.3.1 . 80\n"
+		   "198.18.3.1 . udp . 53 . 0 comment \"alpha/new port dns 53/udp\" : 198.19.3.1 . 53\n"
+		   "198.18.3.2 . tcp . 80 . 0 comment \"beta/old port http 80/tcp\" : 198.19.3.2 . 80\n"
+		   "198.18.3.3 . tcp . 80 . 0 comment \"gamma/same port http 80/tcp\" : 198.19.3.3 . 80\n"
+		   "203.0.113.8 . tcp . 80 . 0 comment \"alpha/new port http 80/tcp\" : 198.19.3.1 . 80\n"
+		   "203.0.113.8 . udp . 53 . 0 comment \"alpha/new port dns 53/udp\" : 198.19.3.1 . 53\n"
+		   "203.0.113.9 . tcp . 80 . 0 comment \"beta/old port http 80/tcp\" : 198.19.3.2 . 80\n"
+		   "203.0.113.9 . udp . 53 . 0 comment \"alpha/new port dns 53/udp\" : 198.19.3.1 . 53\n");
 }
 
 /* Duplicates inside one Service: every key once. An externalIP that is also
@@ -821,17 +841,26 @@ static void test_frontend_duplicates(void **state)
 	compile_ok(f);
 	assert_int_equal(f->w->svcs[0].nlb_ingress, 2);
 	assert_int_equal(f->w->svcs[0].nexternal_ips, 2);
-	assert_set(f, RS_IP, "service-ips",
-		   "198.18.4.1 . tcp . 80 : goto ext-default/lb/tcp/80\n"
-		   "203.0.113.1 . tcp . 80 : goto ext-default/lb/tcp/80\n"
-		   "203.0.113.2 . tcp . 80 : goto ext-default/lb/tcp/80\n"
-		   "203.0.113.3 . tcp . 80 : goto ext-default/lb/tcp/80\n");
-	assert_set(f, RS_IP, "firewall-ips", "203.0.113.1 . tcp . 80\n203.0.113.2 . tcp . 80\n");
+	/* the ClusterIP's key is the external entry's: no clusterip-frontends */
+	assert_null(rs_table_find_set(table(f, RS_IP), "clusterip-frontends"));
+	assert_set(f, RS_IP, "external-frontends",
+		   "198.18.4.1 . tcp . 80 comment \"default/lb port http 80/tcp\"\n"
+		   "203.0.113.1 . tcp . 80 comment \"default/lb port http 80/tcp\"\n"
+		   "203.0.113.2 . tcp . 80 comment \"default/lb port http 80/tcp\"\n"
+		   "203.0.113.3 . tcp . 80 comment \"default/lb port http 80/tcp\"\n");
+	assert_set(f, RS_IP, "endpoints-1",
+		   "198.18.4.1 . tcp . 80 . 0 comment \"default/lb port http 80/tcp\" : 198.19.1.1 . 8080\n"
+		   "203.0.113.1 . tcp . 80 . 0 comment \"default/lb port http 80/tcp\" : 198.19.1.1 . 8080\n"
+		   "203.0.113.2 . tcp . 80 . 0 comment \"default/lb port http 80/tcp\" : 198.19.1.1 . 8080\n"
+		   "203.0.113.3 . tcp . 80 . 0 comment \"default/lb port http 80/tcp\" : 198.19.1.1 . 8080\n");
+	assert_set(f, RS_IP, "firewall-ips",
+		   "203.0.113.1 . tcp . 80 comment \"default/lb port http 80/tcp\"\n"
+		   "203.0.113.2 . tcp . 80 comment \"default/lb port http 80/tcp\"\n");
 	assert_set(f, RS_IP, "firewall-allow",
-		   "203.0.113.1 . tcp . 80 . 192.0.2.0/24\n"
-		   "203.0.113.1 . tcp . 80 . 198.51.100.0/24\n"
-		   "203.0.113.2 . tcp . 80 . 192.0.2.0/24\n"
-		   "203.0.113.2 . tcp . 80 . 198.51.100.0/24\n");
+		   "203.0.113.1 . tcp . 80 . 192.0.2.0/24 comment \"default/lb port http 80/tcp\"\n"
+		   "203.0.113.1 . tcp . 80 . 198.51.100.0/24 comment \"default/lb port http 80/tcp\"\n"
+		   "203.0.113.2 . tcp . 80 . 192.0.2.0/24 comment \"default/lb port http 80/tcp\"\n"
+		   "203.0.113.2 . tcp . 80 . 198.51.100.0/24 comment \"default/lb port http 80/tcp\"\n");
 	assert_int_equal(f->d.warnings, 0);
 	assert_int_equal(f->d.errors, 0);
 }
@@ -853,11 +882,18 @@ static void test_target_port_name(void **state)
 	compile_ok(f);
 	assert_true(has_warning(f, "no tcp endpoint port is named \"http\" or \"web\" (endpoint "
 				   "ports: \"metrics\"): this port has no endpoints and rejects"));
-	assert_chain(f, RS_IP, "svc-default/t/tcp/80",
-		     "meta l4proto tcp reject with tcp reset comment \"default/t:80/tcp has no endpoints\"\n");
-	assert_chain(f, RS_IP, "svc-default/t/tcp/9090",
-		     "ip daddr 198.18.2.1 ip saddr != 198.19.0.0/16 meta mark set meta mark | 0x00004000\n"
-		     "meta l4proto tcp dnat to 198.19.0.1:9090\n");
+	/* both ports are frontends; only 9090 has an element in a map, so 80
+	 * falls through to the end of clusterip, which rejects */
+	assert_set(f, RS_IP, "clusterip-frontends",
+		   "198.18.2.1 . tcp . 80 comment \"default/t port web 80/tcp\"\n"
+		   "198.18.2.1 . tcp . 9090 comment \"default/t port metrics 9090/tcp\"\n");
+	assert_set(f, RS_IP, "endpoints-1",
+		   "198.18.2.1 . tcp . 9090 . 0 comment \"default/t port metrics 9090/tcp\" : 198.19.0.1 . 9090\n");
+	assert_chain(f, RS_IP, "clusterip",
+		     "ip saddr != 198.19.0.0/16 meta mark set meta mark | 0x00004000\n"
+		     "jump pick-endpoints-1\n"
+		     "meta l4proto tcp reject with tcp reset comment \"no endpoints\"\n"
+		     "reject comment \"no endpoints\"\n");
 }
 
 /* A named targetPort resolves through a slice port of that name. */
@@ -992,7 +1028,11 @@ static void test_node_hints(void **state)
 	ep(sl, "198.19.0.4", 0, "node-d");
 	f->o.ncluster_cidrs = 0;
 	compile_ok(f);
-	assert_chain(f, RS_IP, "svc-default/near/tcp/80", "meta l4proto tcp dnat to 198.19.0.1:80\n");
+	/* only the endpoint hinted for this node, the one index of map 1 */
+	assert_set(f, RS_IP, "endpoints-1",
+		   "198.18.4.2 . tcp . 80 . 0 comment \"default/near port 80/tcp\" : 198.19.0.1 . 80\n");
+	assert_null(rs_table_find_set(table(f, RS_IP), "endpoints-2"));
+	assert_null(rs_table_find_set(table(f, RS_IP), "endpoints-3"));
 }
 
 /* Node hints that do not name this node, or that some ready endpoint lacks,
@@ -1018,9 +1058,12 @@ static void test_node_hints_fallback(void **state)
 	hint(&e->zone_hints, &e->nzone_hints, "zone-2");
 	f->o.ncluster_cidrs = 0;
 	compile_ok(f);
-	assert_chain(f, RS_IP, "svc-default/near/tcp/80",
-		     "numgen random mod 2 0 meta l4proto tcp dnat to 198.19.0.1:80\n"
-		     "meta l4proto tcp dnat to 198.19.0.2:80\n");
+	/* the two endpoints hinted for zone-1, each with probability 1/2 */
+	assert_set(f, RS_IP, "endpoints-2",
+		   "198.18.4.3 . tcp . 80 . 0 comment \"default/near port 80/tcp\" : 198.19.0.1 . 80\n"
+		   "198.18.4.3 . tcp . 80 . 1 comment \"default/near port 80/tcp\" : 198.19.0.2 . 80\n");
+	assert_null(rs_table_find_set(table(f, RS_IP), "endpoints-1"));
+	assert_null(rs_table_find_set(table(f, RS_IP), "endpoints-3"));
 }
 
 /* --nodeport-addresses primary: --node-ip wins; else this node's Node
@@ -1053,8 +1096,8 @@ static void test_nodeport_primary(void **state)
 	assert_int_equal(f->o.nnodeport_addrs, 1);
 	compile_ok(f);
 	assert_chain(f, RS_IP, "services",
-		     "ip daddr . meta l4proto . th dport vmap @service-ips\n"
-		     "fib daddr type local ip daddr 198.51.100.3 meta l4proto . th dport vmap @service-nodeports\n"
+		     "ip daddr . meta l4proto . th dport @clusterip-frontends goto clusterip\n"
+		     "fib daddr type local ip daddr 198.51.100.3 meta l4proto . th dport @nodeport-frontends goto nodeport\n"
 		     "ip daddr @cluster-ips goto reject-chain\n"
 		     "ip daddr 198.18.0.0/16 drop\n");
 
