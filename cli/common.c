@@ -21,6 +21,7 @@ enum {
 	OPT_NODEPORT_ADDRS,
 	OPT_NODEPORT_RANGE,
 	OPT_MASQ_BIT,
+	OPT_NODE_IP,
 	OPT_HELP,
 };
 
@@ -35,6 +36,7 @@ static const struct option common_opts[] = {
 	{ "nodeport-addresses", required_argument, NULL, OPT_NODEPORT_ADDRS },
 	{ "service-node-port-range", required_argument, NULL, OPT_NODEPORT_RANGE },
 	{ "masquerade-bit", required_argument, NULL, OPT_MASQ_BIT },
+	{ "node-ip", required_argument, NULL, OPT_NODE_IP },
 	{ "help", no_argument, NULL, OPT_HELP },
 };
 
@@ -49,6 +51,8 @@ void cli_usage(FILE *out, const char *cmd, const struct cli_extra *extra)
 		"      --service-cidr CIDR[,CIDR]  ClusterIP range(s): allocation, and drop of unused addresses\n"
 		"      --masquerade-all         masquerade all traffic to ClusterIPs\n"
 		"      --nodeport-addresses CIDR[,CIDR...]  answer NodePorts only on local addresses in these\n"
+		"      --nodeport-addresses primary  only on the node's primary IPs (--node-ip, or its Node object)\n"
+		"      --node-ip IP[,IP]        this node's primary IP(s), one per family\n"
 		"      --service-node-port-range MIN-MAX  (default %u-%u)\n"
 		"      --masquerade-bit N       packet mark bit for masquerading (default %u)\n",
 		cmd, COMP_NODEPORT_MIN_DEFAULT, COMP_NODEPORT_MAX_DEFAULT, COMP_MASQ_BIT_DEFAULT);
@@ -106,6 +110,26 @@ static int parse_fixed_prefixes(const char *flag, const char *arg, struct sn_add
 		*n = k;
 	}
 	free(v);
+	return ret;
+}
+
+/* --node-ip 192.0.2.1[,2001:db8::1]: host addresses, one per family */
+static int parse_node_ips(const char *arg, struct comp_opts *o)
+{
+	struct sn_addr v[2];
+	unsigned n = 0, i;
+	int ret;
+
+	ret = parse_fixed_prefixes("--node-ip", arg, v, &n);
+	for (i = 0; !ret && i < n; i++)
+		if (v[i].plen != sn_addr_len(&v[i]) * 8) {
+			fprintf(stderr, "svcnft: --node-ip: give addresses, not ranges\n");
+			ret = CLI_USAGE;
+		}
+	if (!ret) {
+		memcpy(o->node_ips, v, n * sizeof(v[0]));
+		o->nnode_ips = n;
+	}
 	return ret;
 }
 
@@ -197,9 +221,16 @@ int cli_parse(int argc, char **argv, const char *cmd, struct cli_common *c,
 		case OPT_NODEPORT_ADDRS:
 			free(c->comp.nodeport_addrs);
 			c->comp.nodeport_addrs = NULL;
-			ret = parse_prefixes("--nodeport-addresses", optarg, &c->comp.nodeport_addrs,
-					     &c->comp.nnodeport_addrs, false);
+			c->comp.nnodeport_addrs = 0;
+			c->comp.nodeport_primary = !strcmp(optarg, "primary");
+			if (!c->comp.nodeport_primary)
+				ret = parse_prefixes("--nodeport-addresses", optarg,
+						     &c->comp.nodeport_addrs,
+						     &c->comp.nnodeport_addrs, false);
 			c->set_nodeport_addrs = true;
+			break;
+		case OPT_NODE_IP:
+			ret = parse_node_ips(optarg, &c->comp);
 			break;
 		case OPT_NODEPORT_RANGE:
 			ret = parse_range(optarg, &c->comp);
@@ -277,6 +308,7 @@ static void apply_config(struct cli_common *c, struct input_kpconfig *cfg)
 	if (cfg->has_masquerade_bit && !c->set_masq_bit)
 		o->masq_bit = cfg->masquerade_bit;
 	if (cfg->has_nodeport_addresses && !c->set_nodeport_addrs) {
+		o->nodeport_primary = cfg->nodeport_primary;
 		free(o->nodeport_addrs);
 		o->nodeport_addrs = sn_calloc(cfg->nnodeport_addrs + 1, sizeof(*o->nodeport_addrs));
 		memcpy(o->nodeport_addrs, cfg->nodeport_addrs,
@@ -322,6 +354,7 @@ int cli_build(struct cli_common *c, struct rs_ruleset **out, struct comp_stats *
 	svc_world_free(c->world);
 	c->world = svc_world_alloc();
 	input_load(c->paths, c->npaths, c->world, &d);
+	comp_resolve_nodeport_primary(c->world, &c->comp, &d);
 	comp_prepare(c->world, &c->comp, &d);
 	if (!d.errors)
 		*out = comp_build(c->world, &c->comp, st, &d);

@@ -625,17 +625,22 @@ static void build_port(struct bctx *b, const struct svc_service *s, const struct
 	pc.aff = s->affinity && e.any;
 	b->st->endpoints += e.nall;
 
-	add_clusterip(b, &pc, cip);
+	/* comp_prepare decided which frontends this port lost: to another
+	 * Service, or its ClusterIP key to its own external entry */
+	if (!comp_frontend_skipped(s, p, cip, true))
+		add_clusterip(b, &pc, cip);
 	for (i = 0; i < s->nexternal_ips; i++) {
 		struct frontend f = { &s->external_ips[i], p->proto, p->port };
 
-		if (s->external_ips[i].family == b->af)
+		if (s->external_ips[i].family == b->af &&
+		    !comp_frontend_skipped(s, p, f.addr, false))
 			add_external(b, &pc, &f);
 	}
 	for (i = 0; i < s->nlb_ingress; i++) {
 		struct frontend f = { &s->lb_ingress[i].ip, p->proto, p->port };
 
-		if (s->lb_ingress[i].proxy_mode || f.addr->family != b->af)
+		if (s->lb_ingress[i].proxy_mode || f.addr->family != b->af ||
+		    comp_frontend_skipped(s, p, f.addr, false))
 			continue;
 		add_external(b, &pc, &f);
 		add_firewall(b, &pc, &f);

@@ -30,6 +30,11 @@ struct comp_opts {
 	bool masquerade_all;		/* --masquerade-all */
 	struct sn_addr *nodeport_addrs;	/* --nodeport-addresses (prefixes); none = every local address */
 	unsigned nnodeport_addrs;
+	/* --nodeport-addresses primary: only the node's primary IPs, filled into
+	 * nodeport_addrs (as /32 and /128) by comp_resolve_nodeport_primary() */
+	bool nodeport_primary;
+	struct sn_addr node_ips[2];	/* --node-ip, at most one per family */
+	unsigned nnode_ips;
 	uint16_t nodeport_min, nodeport_max;	/* --service-node-port-range */
 	unsigned masq_bit;		/* --masquerade-bit (0-31) */
 };
@@ -44,6 +49,17 @@ struct comp_stats {
 	unsigned chains, rules, elements;
 	unsigned allocated_ips, allocated_node_ports;
 };
+
+/*
+ * --nodeport-addresses primary (kube-proxy's nftables default): NodePorts
+ * answer only on the node's primary IPs, one per family, from --node-ip or
+ * else from this node's Node object (status.addresses, InternalIP first,
+ * then ExternalIP). Fills o->nodeport_addrs with host prefixes. Neither
+ * given: an error to d. Returns the number of errors added (0 when the mode
+ * is not in force).
+ */
+int comp_resolve_nodeport_primary(const struct svc_world *w, struct comp_opts *o,
+				  struct sn_diag *d);
 
 /*
  * Allocate missing cluster IPs and node ports (manifest mode: no API server

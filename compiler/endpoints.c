@@ -5,9 +5,11 @@
  * EndpointSlice cache):
  *  - only addresses[0] of an endpoint counts; the same ip:port in several
  *    slices is one endpoint (the first seen wins, unless a later one is local);
- *  - cluster endpoints: the ready ones (restricted to this node's zone when
- *    every ready endpoint carries zone hints and one names the zone), else
- *    the serving and terminating ones;
+ *  - cluster endpoints: the ready ones, else the serving and terminating
+ *    ones. The ready ones are restricted to this node when every ready
+ *    endpoint carries node hints (trafficDistribution PreferSameNode) and
+ *    one names this node; failing that, to this node's zone when every
+ *    ready endpoint carries zone hints and one names the zone;
  *  - local endpoints: ready ones on this node, else serving and terminating
  *    ones on this node.
  */
@@ -26,6 +28,27 @@ bool comp_externally_accessible(const struct svc_service *s)
 		return true;
 	for (i = 0; i < s->nlb_ingress; i++)
 		if (!s->lb_ingress[i].proxy_mode)
+			return true;
+	return false;
+}
+
+bool comp_frontend_skipped(const struct svc_service *s, const struct svc_port *p,
+			   const struct sn_addr *a, bool cluster)
+{
+	unsigned i;
+
+	if (!cluster) {
+		for (i = 0; i < p->nlost_frontends; i++)
+			if (sn_addr_eq(&p->lost_frontends[i], a))
+				return true;
+		return false;
+	}
+	for (i = 0; i < s->nexternal_ips; i++)
+		if (sn_addr_eq(&s->external_ips[i], a) && !comp_frontend_skipped(s, p, a, false))
+			return true;
+	for (i = 0; i < s->nlb_ingress; i++)
+		if (!s->lb_ingress[i].proxy_mode && sn_addr_eq(&s->lb_ingress[i].ip, a) &&
+		    !comp_frontend_skipped(s, p, a, false))
 			return true;
 	return false;
 }
@@ -137,6 +160,41 @@ static bool has_zone(const struct svc_endpoint *e, const char *zone)
 	return false;
 }
 
+static bool has_node(const struct svc_endpoint *e, const char *node)
+{
+	unsigned i;
+
+	for (i = 0; i < e->nnode_hints; i++)
+		if (!strcmp(e->node_hints[i], node))
+			return true;
+	return false;
+}
+
+/* kube-proxy's topologyModeFromHints: node hints first, then zone hints,
+ * each only when every ready endpoint has some and one names us. */
+static void topology_mode(struct comp_eps *out, const char *node, const char *zone)
+{
+	bool for_node = false, all_node = true, for_zone = false, all_zone = true;
+	unsigned i;
+
+	for (i = 0; i < out->nall; i++) {
+		const struct svc_endpoint *e = out->all[i].src;
+
+		if (!out->all[i].ready)
+			continue;
+		if (!e->nnode_hints)
+			all_node = false;
+		else if (node && has_node(e, node))
+			for_node = true;
+		if (!e->nzone_hints)
+			all_zone = false;
+		else if (zone && has_zone(e, zone))
+			for_zone = true;
+	}
+	out->node_topology = all_node && for_node;
+	out->topology = !out->node_topology && zone && all_zone && for_zone;
+}
+
 static const char *node_zone(const struct svc_world *w, const struct comp_opts *o)
 {
 	unsigned i;
@@ -209,21 +267,10 @@ void comp_eps_build(const struct svc_world *w, const struct comp_opts *o,
 
 	if (uses_cluster) {
 		zone = node_zone(w, o);
-		if (zone) {
-			bool for_zone = false, all_hinted = true;
-
-			for (i = 0; i < n; i++) {
-				if (!out->all[i].ready)
-					continue;
-				if (!out->all[i].src->nzone_hints)
-					all_hinted = false;
-				else if (has_zone(out->all[i].src, zone))
-					for_zone = true;
-			}
-			out->topology = all_hinted && for_zone;
-		}
+		topology_mode(out, o->node_name, zone);
 		for (i = 0; i < n; i++)
 			if (out->all[i].ready &&
+			    (!out->node_topology || has_node(out->all[i].src, o->node_name)) &&
 			    (!out->topology || has_zone(out->all[i].src, zone)))
 				out->cluster[out->ncluster++] = &out->all[i];
 		if (!out->ncluster)

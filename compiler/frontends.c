@@ -127,20 +127,26 @@ static void port_frontends(struct fctx *c, const struct sn_addr *cip, const stru
 	size_t first;
 	unsigned i;
 
-	f = add_fe(c, COMP_FE_CLUSTER_IP, cip, p->port);
-	if (!e->any)
-		set_eps(f, NULL, 0, NULL, 0);	/* rejected */
-	else if (s->itp_local)
-		set_eps(f, e->local, e->nlocal, NULL, 0);	/* none local: dropped */
-	else
-		set_eps(f, e->cluster, e->ncluster, NULL, 0);
+	/* build.c skips the frontends comp_prepare gave away (to another
+	 * Service, or a ClusterIP key to the Service's own external entry) */
+	if (!comp_frontend_skipped(s, p, cip, true)) {
+		f = add_fe(c, COMP_FE_CLUSTER_IP, cip, p->port);
+		if (!e->any)
+			set_eps(f, NULL, 0, NULL, 0);	/* rejected */
+		else if (s->itp_local)
+			set_eps(f, e->local, e->nlocal, NULL, 0);	/* none local: dropped */
+		else
+			set_eps(f, e->cluster, e->ncluster, NULL, 0);
+	}
 
 	first = c->out->n;
 	for (i = 0; i < s->nexternal_ips; i++)
-		if (s->external_ips[i].family == c->af)
+		if (s->external_ips[i].family == c->af &&
+		    !comp_frontend_skipped(s, p, &s->external_ips[i], false))
 			add_fe(c, COMP_FE_EXTERNAL_IP, &s->external_ips[i], p->port);
 	for (i = 0; i < s->nlb_ingress; i++)
-		if (!s->lb_ingress[i].proxy_mode && s->lb_ingress[i].ip.family == c->af)
+		if (!s->lb_ingress[i].proxy_mode && s->lb_ingress[i].ip.family == c->af &&
+		    !comp_frontend_skipped(s, p, &s->lb_ingress[i].ip, false))
 			add_fe(c, COMP_FE_LB_VIP, &s->lb_ingress[i].ip, p->port);
 	if (p->node_port)
 		add_fe(c, COMP_FE_NODEPORT, NULL, p->node_port);

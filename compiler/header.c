@@ -53,7 +53,15 @@ void comp_print_header(FILE *out, const struct svc_world *w, const struct comp_o
 	fprintf(out, "# Options: --node-name %s", o->node_name ? o->node_name : "(none)");
 	print_prefixes(out, "--cluster-cidr", o->cluster_cidrs, o->ncluster_cidrs);
 	print_prefixes(out, "--service-cidr", o->service_cidrs, o->nservice_cidrs);
-	print_prefixes(out, "--nodeport-addresses", o->nodeport_addrs, o->nnodeport_addrs);
+	if (o->nodeport_primary) {
+		/* which addresses "primary" meant on this node */
+		fprintf(out, " --nodeport-addresses primary (");
+		for (i = 0; i < o->nnodeport_addrs; i++)
+			fprintf(out, "%s%s", i ? "," : "", sn_addr_str(&o->nodeport_addrs[i], buf));
+		fprintf(out, ")");
+	} else {
+		print_prefixes(out, "--nodeport-addresses", o->nodeport_addrs, o->nnodeport_addrs);
+	}
 	if (o->masquerade_all)
 		fprintf(out, " --masquerade-all");
 	fprintf(out, " --service-node-port-range %u-%u --masquerade-bit %u\n", o->nodeport_min,

@@ -48,12 +48,20 @@ struct comp_eps {
 	unsigned nlocal;
 	bool any;			/* some usable endpoint exists anywhere */
 	bool topology;			/* zone hints were used */
+	bool node_topology;		/* node hints were used (before zone hints) */
 	unsigned nready;
 };
 void comp_eps_build(const struct svc_world *w, const struct comp_opts *o,
 		    const struct svc_service *s, const struct svc_port *p, uint8_t family,
 		    const struct comp_slices *sl, struct comp_eps *out);
 void comp_eps_free(struct comp_eps *e);
+
+/* Is frontend a of service port p left out of the dispatch map? A ClusterIP
+ * (cluster) that is also an externalIP or VIP of the same Service: the
+ * external entry wins that key, as in kube-proxy. An external frontend that
+ * another Service won (comp_prepare() warned). */
+bool comp_frontend_skipped(const struct svc_service *s, const struct svc_port *p,
+			   const struct sn_addr *a, bool cluster);
 
 /* Does the Service accept traffic from outside (NodePort, LB VIP, external IP)? */
 bool comp_externally_accessible(const struct svc_service *s);

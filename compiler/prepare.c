@@ -88,6 +88,18 @@ static void svc_error(struct sn_diag *d, const struct svc_service *s, const stru
 	va_end(ap);
 }
 
+static void svc_warn(struct sn_diag *d, const struct svc_service *s, const struct sn_loc *loc,
+		     const char *field, const char *fmt, ...) SN_PRINTF(5, 6);
+static void svc_warn(struct sn_diag *d, const struct svc_service *s, const struct sn_loc *loc,
+		     const char *field, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	svc_report(d, SN_WARNING, s, loc, field, fmt, ap);
+	va_end(ap);
+}
+
 static void svc_note(struct sn_diag *d, const struct svc_service *s, const struct sn_loc *loc,
 		     const char *field, const char *fmt, ...) SN_PRINTF(5, 6);
 static void svc_note(struct sn_diag *d, const struct svc_service *s, const struct sn_loc *loc,
@@ -382,11 +394,16 @@ static bool alloc_node_port(struct svc_service *s, const char *what, uint16_t *o
 
 /* ---- targetPort names ---- */
 
-static bool check_target_names(const struct svc_world *w, const struct svc_service *s,
+/*
+ * A named targetPort that no endpoint port carries is what the EndpointSlice
+ * controller writes when no Pod declares that port: kube-proxy leaves that
+ * service port without endpoints (so it rejects) and programs the rest.
+ * svcnft does the same and says so: it is a warning, never an error.
+ */
+static void check_target_names(const struct svc_world *w, const struct svc_service *s,
 			       struct sn_diag *d)
 {
 	struct comp_slices sl;
-	bool ok = true;
 	unsigned i, j, k;
 
 	comp_slices_for(w, s, &sl);
@@ -394,12 +411,13 @@ static bool check_target_names(const struct svc_world *w, const struct svc_servi
 		const struct svc_port *p = &s->ports[i];
 		bool found = false, any_ports = false;
 		struct sn_buf names;
+		char *field;
 
 		if (!p->target_is_name)
 			continue;
-		/* An error only when no endpoint port of this protocol carries
-		 * either name; a port named after another service port just
-		 * leaves this one without endpoints, as in kube-proxy. */
+		/* Only when no endpoint port of this protocol carries either
+		 * name; a port named after another service port just leaves
+		 * this one without endpoints, silently, as in kube-proxy. */
 		for (j = 0; j < sl.n && !found; j++) {
 			any_ports |= sl.v[j]->nports > 0;
 			for (k = 0; k < sl.v[j]->nports; k++) {
@@ -420,20 +438,239 @@ static bool check_target_names(const struct svc_world *w, const struct svc_servi
 					continue;
 				sn_buf_printf(&names, "%s\"%s\"", names.len ? ", " : "", sp->name);
 			}
-		{
-			char *field = sn_asprintf("spec.ports[%u].targetPort", i);
-
-			svc_error(d, s, &p->loc, field,
-				  "no %s endpoint port is named \"%s\" or \"%s\" (endpoint ports: %s)",
-				  sn_proto_name(p->proto), p->target_name, p->name,
-				  names.len ? names.s : "none of this protocol");
-			free(field);
-		}
+		field = sn_asprintf("spec.ports[%u].targetPort", i);
+		svc_warn(d, s, &p->loc, field,
+			 "no %s endpoint port is named \"%s\" or \"%s\" (endpoint ports: %s): "
+			 "this port has no endpoints and rejects, the others are programmed",
+			 sn_proto_name(p->proto), p->target_name, p->name,
+			 names.len ? names.s : "none of this protocol");
+		free(field);
 		sn_buf_free(&names);
-		ok = false;
 	}
 	comp_slices_free(&sl);
-	return ok;
+}
+
+/* ---- one Service's own frontends ---- */
+
+static bool prefix_covers(const struct sn_addr *big, const struct sn_addr *small)
+{
+	struct sn_addr h = *small;
+
+	h.plen = (uint8_t)(sn_addr_len(small) * 8);
+	return big->family == small->family && big->plen <= small->plen &&
+	       sn_prefix_contains(big, &h);
+}
+
+/*
+ * Every key of one Service's frontends once, so that the dispatch maps never
+ * get one element twice (apply would never converge, or the kernel refuses
+ * two verdicts for one key):
+ *  - a VIP listed twice in status.loadBalancer.ingress: once;
+ *  - an externalIP listed twice, or also a VIP: once, as the VIP (both lead
+ *    to the external chain; as a VIP its source ranges apply, as in
+ *    kube-proxy, whose firewall is keyed by address and port);
+ *  - loadBalancerSourceRanges: a range equal to or inside another is
+ *    dropped (the interval set refuses overlapping elements; the union of
+ *    the ranges is unchanged).
+ * An externalIP or VIP equal to the Service's own ClusterIP stays: the
+ * external entry wins that key (comp_frontend_skipped()).
+ */
+static void dedupe_frontends(struct svc_service *s, struct sn_diag *d)
+{
+	char buf[SN_ADDR_STRLEN], buf2[SN_ADDR_STRLEN];
+	bool *drop = sn_calloc(s->nsource_ranges + 1, sizeof(*drop));
+	unsigned i, j, n;
+
+	for (i = 0, n = 0; i < s->nlb_ingress; i++) {
+		const struct svc_lb_ingress *v = &s->lb_ingress[i];
+		bool dup = false;
+
+		for (j = 0; j < n && !v->proxy_mode; j++)
+			dup |= !s->lb_ingress[j].proxy_mode && sn_addr_eq(&s->lb_ingress[j].ip, &v->ip);
+		if (dup) {
+			char *field = sn_asprintf("status.loadBalancer.ingress[%u].ip", i);
+
+			svc_note(d, s, NULL, field, "%s is listed twice: programmed once",
+				 sn_addr_str(&v->ip, buf));
+			free(field);
+			continue;
+		}
+		s->lb_ingress[n++] = *v;
+	}
+	s->nlb_ingress = n;
+
+	for (i = 0, n = 0; i < s->nexternal_ips; i++) {
+		const struct sn_addr *a = &s->external_ips[i];
+		const char *also = NULL;
+
+		for (j = 0; j < n && !also; j++)
+			if (sn_addr_eq(&s->external_ips[j], a))
+				also = "listed twice in spec.externalIPs";
+		for (j = 0; j < s->nlb_ingress && !also; j++)
+			if (!s->lb_ingress[j].proxy_mode && sn_addr_eq(&s->lb_ingress[j].ip, a))
+				also = "also a status.loadBalancer.ingress ip";
+		if (also) {
+			char *field = sn_asprintf("spec.externalIPs[%u]", i);
+
+			svc_note(d, s, NULL, field, "%s is %s: programmed once",
+				 sn_addr_str(a, buf), also);
+			free(field);
+			continue;
+		}
+		s->external_ips[n++] = *a;
+	}
+	s->nexternal_ips = n;
+
+	for (i = 0; i < s->ncluster_ips; i++) {
+		const struct sn_addr *c = &s->cluster_ips[i];
+		const char *role = NULL;
+
+		for (j = 0; j < s->nexternal_ips && !role; j++)
+			if (sn_addr_eq(&s->external_ips[j], c))
+				role = "an externalIP";
+		for (j = 0; j < s->nlb_ingress && !role; j++)
+			if (!s->lb_ingress[j].proxy_mode && sn_addr_eq(&s->lb_ingress[j].ip, c))
+				role = "a status.loadBalancer.ingress ip";
+		if (role)
+			svc_note(d, s, NULL, i ? "spec.clusterIPs" : "spec.clusterIP",
+				 "%s is also %s of this Service: its ports take the external path, "
+				 "as in kube-proxy", sn_addr_str(c, buf), role);
+	}
+
+	for (i = 0, n = 0; i < s->nsource_ranges; i++) {
+		const struct sn_addr *r = &s->source_ranges[i];
+		unsigned by = ~0u;
+
+		/* a range covering r that is kept: an earlier one (equal or
+		 * wider, kept unless itself covered, which is then wider still)
+		 * or a later, strictly wider one; judged on the original list */
+		for (j = 0; j < s->nsource_ranges && by == ~0u; j++)
+			if (j != i && prefix_covers(&s->source_ranges[j], r) &&
+			    (j < i || s->source_ranges[j].plen < r->plen))
+				by = j;
+		drop[i] = by != ~0u;
+		if (drop[i]) {
+			char *field = sn_asprintf("spec.loadBalancerSourceRanges[%u]", i);
+
+			svc_note(d, s, NULL, field, "%s is covered by %s (spec.loadBalancerSourceRanges[%u]): merged",
+				 sn_prefix_str(r, buf), sn_prefix_str(&s->source_ranges[by], buf2), by);
+			free(field);
+		}
+	}
+	for (i = 0, n = 0; i < s->nsource_ranges; i++)
+		if (!drop[i])
+			s->source_ranges[n++] = s->source_ranges[i];
+	free(drop);
+	s->nsource_ranges = n;
+}
+
+/* ---- frontends two Services claim ---- */
+
+/* Who keeps a frontend two Services claim: the older Service
+ * (metadata.creationTimestamp; one without it counts as newest), then
+ * namespace/name order. Negative: x wins. */
+static int claim_order(const struct svc_service *x, const struct svc_service *y)
+{
+	int r;
+
+	if (x->created != y->created) {
+		if (!x->created || !y->created)
+			return x->created ? -1 : 1;
+		return x->created < y->created ? -1 : 1;
+	}
+	r = strcmp(x->ns, y->ns);
+	return r ? r : strcmp(x->name, y->name);
+}
+
+static int claim_order_idx(const void *a, const void *b, void *arg)
+{
+	const struct svc_service *v = arg;
+
+	return claim_order(&v[*(const unsigned *)a], &v[*(const unsigned *)b]);
+}
+
+static void lose_frontend(struct svc_port *p, const struct sn_addr *a)
+{
+	p->lost_frontends = sn_realloc(p->lost_frontends,
+				       (p->nlost_frontends + 1) * sizeof(*p->lost_frontends));
+	p->lost_frontends[p->nlost_frontends++] = *a;
+}
+
+/*
+ * An address, protocol and port reaches one Service only. The API server
+ * lets two Services name the same externalIP or LoadBalancer IP (and an
+ * externalIP may even be another Service's ClusterIP), so this is never an
+ * error: a ClusterIP always keeps its key (the API server allocated it to
+ * that Service), and between external frontends the older Service wins
+ * (claim_order()). The loser's port loses that one frontend, with a warning
+ * naming both; everything else of it is programmed.
+ */
+static void resolve_frontends(struct svc_world *w, const bool *bad, struct sn_diag *d)
+{
+	struct claims cips, fronts;
+	unsigned *order, i, j, k, n = 0;
+	char buf[SN_ADDR_STRLEN];
+	uint8_t key[20];
+
+	claims_init(&cips, w->nsvcs * 2);
+	claims_init(&fronts, w->nsvcs * 2);
+	order = sn_calloc(w->nsvcs + 1, sizeof(*order));
+	for (i = 0; i < w->nsvcs; i++) {
+		const struct svc_service *s = &w->svcs[i];
+
+		if (s->skip_reason || bad[i])
+			continue;
+		order[n++] = i;
+		for (j = 0; j < s->nports; j++)
+			for (k = 0; k < s->ncluster_ips; k++) {
+				addr_key(key, &s->cluster_ips[k], s->ports[j].proto, s->ports[j].port);
+				claims_take(&cips, key, s);
+			}
+	}
+	if (n)
+		qsort_r(order, n, sizeof(*order), claim_order_idx, w->svcs);
+	for (i = 0; i < n; i++) {
+		struct svc_service *s = &w->svcs[order[i]];
+
+		for (j = 0; j < s->nports; j++) {
+			struct svc_port *p = &s->ports[j];
+
+			for (k = 0; k < s->nexternal_ips + s->nlb_ingress; k++) {
+				const struct sn_addr *a;
+				const struct svc_service *owner;
+				bool vip = k >= s->nexternal_ips;
+				char *what;
+
+				if (vip && s->lb_ingress[k - s->nexternal_ips].proxy_mode)
+					continue;
+				a = vip ? &s->lb_ingress[k - s->nexternal_ips].ip : &s->external_ips[k];
+				addr_key(key, a, p->proto, p->port);
+				owner = claims_get(&cips, key);
+				if (!owner || owner == s)
+					owner = claims_take(&fronts, key, s);
+				if (!owner || owner == s)
+					continue;
+				what = vip ? sn_asprintf("status.loadBalancer.ingress[%u].ip",
+							 k - s->nexternal_ips)
+					   : sn_asprintf("spec.externalIPs[%u]", k);
+				svc_warn(d, s, &p->loc, what,
+					 "%s port %u/%s is also claimed by Service %s/%s, which keeps it (%s); "
+					 "not programmed for this Service",
+					 sn_addr_str(a, buf), p->port, sn_proto_name(p->proto),
+					 owner->ns, owner->name,
+					 claims_get(&cips, key) == owner ? "it is its ClusterIP"
+					 : !owner->created && !s->created ? "neither has a creationTimestamp, namespace/name first"
+					 : owner->created == s->created ? "same creationTimestamp, namespace/name first"
+					 : !s->created ? "this one has no creationTimestamp"
+					 : "older creationTimestamp");
+				free(what);
+				lose_frontend(p, a);
+			}
+		}
+	}
+	free(order);
+	free(cips.v);
+	free(fronts.v);
 }
 
 static void drop_service(struct svc_world *w, unsigned i)
@@ -443,10 +680,42 @@ static void drop_service(struct svc_world *w, unsigned i)
 	w->nsvcs--;
 }
 
+int comp_resolve_nodeport_primary(const struct svc_world *w, struct comp_opts *o,
+				  struct sn_diag *d)
+{
+	const struct sn_addr *ips = o->node_ips;
+	unsigned n = o->nnode_ips, i;
+
+	if (!o->nodeport_primary)
+		return 0;
+	if (!n && o->node_name)
+		for (i = 0; i < w->nnodes; i++)
+			if (!strcmp(w->nodes[i].name, o->node_name)) {
+				ips = w->nodes[i].primary_ips;
+				n = w->nodes[i].nprimary_ips;
+			}
+	if (!n) {
+		sn_diag_add(d, SN_ERROR, NULL, NULL, "--nodeport-addresses",
+			    "primary: the primary IPs of node %s are unknown (give --node-ip, or "
+			    "the Node object %s with status.addresses)",
+			    o->node_name ? o->node_name : "(none)",
+			    o->node_name ? o->node_name : "of this node");
+		return 1;
+	}
+	free(o->nodeport_addrs);
+	o->nodeport_addrs = sn_calloc(n, sizeof(*o->nodeport_addrs));
+	for (i = 0; i < n; i++) {
+		o->nodeport_addrs[i] = ips[i];
+		o->nodeport_addrs[i].plen = (uint8_t)(sn_addr_len(&ips[i]) * 8);
+	}
+	o->nnodeport_addrs = n;
+	return 0;
+}
+
 int comp_prepare(struct svc_world *w, const struct comp_opts *o, struct sn_diag *d)
 {
 	size_t errors0 = d->errors;
-	struct claims ips, ports, fronts;
+	struct claims ips, ports;
 	unsigned i, j, k;
 	bool *bad;
 
@@ -460,7 +729,6 @@ int comp_prepare(struct svc_world *w, const struct comp_opts *o, struct sn_diag 
 	bad = sn_calloc(w->nsvcs + 1, sizeof(*bad));
 	claims_init(&ips, w->nsvcs * 2);
 	claims_init(&ports, w->nsvcs * 2);
-	claims_init(&fronts, w->nsvcs * 4);
 
 	/* 1. families, and the addresses the manifests give */
 	for (i = 0; i < w->nsvcs; i++) {
@@ -585,57 +853,15 @@ int comp_prepare(struct svc_world *w, const struct comp_opts *o, struct sn_diag 
 				bad[i] = true;
 		}
 	}
-	/* 4. frontends: an address, protocol and port reaches one Service only */
-	for (i = 0; i < w->nsvcs; i++) {
-		struct svc_service *s = &w->svcs[i];
-
-		if (s->skip_reason || bad[i])
-			continue;
-		for (j = 0; j < s->nports; j++) {
-			const struct svc_port *p = &s->ports[j];
-			unsigned n = s->nexternal_ips + s->nlb_ingress;
-
-			for (k = 0; k < s->ncluster_ips + n; k++) {
-				const struct sn_addr *a;
-				const struct svc_service *owner;
-				char *what;
-				uint8_t key[20];
-				char buf[SN_ADDR_STRLEN];
-
-				if (k < s->ncluster_ips) {
-					a = &s->cluster_ips[k];
-					what = k ? sn_asprintf("spec.clusterIPs[%u]", k)
-						 : sn_strdup("spec.clusterIP");
-				} else if (k < s->ncluster_ips + s->nexternal_ips) {
-					a = &s->external_ips[k - s->ncluster_ips];
-					what = sn_asprintf("spec.externalIPs[%u]", k - s->ncluster_ips);
-				} else {
-					unsigned l = k - s->ncluster_ips - s->nexternal_ips;
-
-					if (s->lb_ingress[l].proxy_mode)
-						continue;
-					a = &s->lb_ingress[l].ip;
-					what = sn_asprintf("status.loadBalancer.ingress[%u].ip", l);
-				}
-				addr_key(key, a, p->proto, p->port);
-				owner = claims_get(&fronts, key);
-				if (owner && owner != s) {
-					svc_error(d, s, &p->loc, what,
-						  "%s port %u/%s is already served by Service %s/%s",
-						  sn_addr_str(a, buf), p->port, sn_proto_name(p->proto),
-						  owner->ns, owner->name);
-					bad[i] = true;
-				} else if (!owner) {
-					claims_take(&fronts, key, s);
-				}
-				free(what);
-			}
-		}
-	}
-	/* 5. named target ports must name some endpoint port */
+	/* 4. frontends: each key once per Service, then once overall */
 	for (i = 0; i < w->nsvcs; i++)
-		if (!w->svcs[i].skip_reason && !bad[i] && !check_target_names(w, &w->svcs[i], d))
-			bad[i] = true;
+		if (!w->svcs[i].skip_reason && !bad[i])
+			dedupe_frontends(&w->svcs[i], d);
+	resolve_frontends(w, bad, d);
+	/* 5. named target ports that no endpoint port carries (a warning) */
+	for (i = 0; i < w->nsvcs; i++)
+		if (!w->svcs[i].skip_reason && !bad[i])
+			check_target_names(w, &w->svcs[i], d);
 
 	for (i = w->nsvcs; i-- > 0;)
 		if (bad[i])
@@ -643,6 +869,5 @@ int comp_prepare(struct svc_world *w, const struct comp_opts *o, struct sn_diag 
 	free(bad);
 	free(ips.v);
 	free(ports.v);
-	free(fronts.v);
 	return (int)(d->errors - errors0);
 }

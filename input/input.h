@@ -65,6 +65,7 @@ struct input_kpconfig {
 	bool has_nodeport_addresses;
 	struct sn_addr *nodeport_addrs;		/* nodePortAddresses (CIDRs) */
 	unsigned nnodeport_addrs;
+	bool nodeport_primary;			/* nodePortAddresses: ["primary"] */
 };
 
 /*

@@ -184,8 +184,12 @@ static void read_nodeport_addresses(struct input_obj *o, const struct input_node
 			if (input_is_null(n))
 				input_obj_err(o, n, NULL, "null is not a CIDR");
 		} else if (!strcmp(n->s, "primary")) {
-			input_obj_err(o, n, NULL,
-				      "\"primary\" is not supported by svcnft yet (give the CIDRs of the node's addresses, e.g. 198.51.100.0/24)");
+			/* kube-proxy's validation: the only entry, or an error */
+			if (seq->n != 1)
+				input_obj_err(o, n, NULL,
+					      "\"primary\" must be the only entry (it may not be combined with CIDRs)");
+			else
+				cfg->nodeport_primary = true;
 		} else if (input_parse_cidr(n->s, n->len, false, &p) < 0) {
 			input_obj_err(o, n, NULL, "%s is not a CIDR (like 198.51.100.0/24 or 2001:db8::/64)",
 				      input_quote(q, sizeof(q), n->s, n->len));

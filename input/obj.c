@@ -557,7 +557,8 @@ int input_parse_ip(const struct input_node *n, struct sn_addr *a)
 	n = input_deref(n);
 	if (!n || n->kind != INPUT_SCALAR || n->len >= ADDR_TEXT_MAX || strlen(n->s) != n->len)
 		return -1;
-	return sn_addr_parse(a, n->s);
+	/* as the API server and kube-proxy read it (ParseIPSloppy) */
+	return sn_addr_parse_sloppy(a, n->s);
 }
 
 int input_parse_cidr(const char *s, size_t len, bool trim, struct sn_addr *p)
@@ -577,7 +578,7 @@ int input_parse_cidr(const char *s, size_t len, bool trim, struct sn_addr *p)
 		return -1;
 	memcpy(buf, s, len);
 	buf[len] = '\0';
-	if (sn_prefix_parse(p, buf, true) < 0)
+	if (sn_prefix_parse_sloppy(p, buf) < 0)
 		return -1;
 	/* Clear host bits: "10.0.0.1/8" means 10.0.0.0/8 to Kubernetes. */
 	for (i = p->plen; i < 128; i++)
@@ -587,29 +588,35 @@ int input_parse_cidr(const char *s, size_t len, bool trim, struct sn_addr *p)
 
 const char *input_endpoint_ip_problem(const struct sn_addr *a)
 {
-	static const uint8_t zero[16];
+	static const uint8_t zero[16], mapped[12] = { [10] = 0xff, [11] = 0xff };
+	const uint8_t *v4 = NULL;
 
-	if (a->family == SN_AF_INET) {
-		if (!memcmp(a->a, zero, 4))
+	/* ValidateNonSpecialIP, on Go's net.IP: an IPv4-mapped IPv6 address
+	 * is judged as the IPv4 address it maps. */
+	if (a->family == SN_AF_INET)
+		v4 = a->a;
+	else if (!memcmp(a->a, mapped, sizeof(mapped)))
+		v4 = a->a + 12;
+	if (v4) {
+		if (!memcmp(v4, zero, 4))
 			return "the unspecified address";
-		if (a->a[0] == 127)
-			return "a loopback address";
-		if (a->a[0] == 169 && a->a[1] == 254)
-			return "a link-local address";
-		if (a->a[0] >= 224 && a->a[0] <= 239)
-			return "a multicast address";
-		if (!memcmp(a->a, "\xff\xff\xff\xff", 4))
-			return "the broadcast address";
+		if (v4[0] == 127)
+			return "in the loopback range (127.0.0.0/8)";
+		if (v4[0] == 169 && v4[1] == 254)
+			return "in the link-local range (169.254.0.0/16)";
+		if (v4[0] == 224 && v4[1] == 0 && v4[2] == 0)
+			return "in the link-local multicast range (224.0.0.0/24)";
 		return NULL;
 	}
 	if (!memcmp(a->a, zero, 16))
 		return "the unspecified address";
 	if (!memcmp(a->a, zero, 15) && a->a[15] == 1)
-		return "a loopback address";
+		return "the loopback address (::1)";
 	if (a->a[0] == 0xfe && (a->a[1] & 0xc0) == 0x80)
-		return "a link-local address";
-	if (a->a[0] == 0xff)
-		return "a multicast address";
+		return "in the link-local range (fe80::/10)";
+	/* any multicast address of link-local scope: ff02::, ff12::, ff32::... */
+	if (a->a[0] == 0xff && (a->a[1] & 0x0f) == 0x02)
+		return "a link-local multicast address (scope 2)";
 	return NULL;
 }
 

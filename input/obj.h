@@ -136,8 +136,10 @@ int input_parse_ip(const struct input_node *n, struct sn_addr *a);
  * as Kubernetes' ParseCIDRSloppy does). Leading and trailing blanks are
  * trimmed when trim. 0 or -1. */
 int input_parse_cidr(const char *s, size_t len, bool trim, struct sn_addr *p);
-/* Why an endpoint address cannot be used, or NULL: unspecified, loopback,
- * link-local, multicast (Kubernetes' ValidateEndpointIP). */
+/* Why the API server refuses an endpoint address or an externalIP, or
+ * NULL: unspecified, loopback, link-local unicast or link-local multicast
+ * (pkg/apis/core/validation ValidateNonSpecialIP; other multicast and the
+ * broadcast address are accepted, as there). */
 const char *input_endpoint_ip_problem(const struct sn_addr *a);
 
 /* Is a Kubernetes list (of distinct values) duplicated? For n items,

@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "input/obj.h"
 
@@ -475,9 +476,12 @@ static void read_ip_list(struct input_obj *o, const struct input_node *spec, con
 		} else if (input_parse_ip(n, &a) < 0) {
 			input_obj_err(o, n, NULL, "%s is not an IP address",
 				      input_quote(q, sizeof(q), n->s, n->len));
-		} else if ((why = input_endpoint_ip_problem(&a)) &&
-			   !strcmp(why, "the unspecified address")) {
-			input_obj_err(o, n, NULL, "%s is %s (allowed: a unicast address)",
+		} else if ((why = input_endpoint_ip_problem(&a))) {
+			/* The API server refuses these (ValidateNonSpecialIP): as a
+			 * frontend, 169.254.169.254 would capture the node's own
+			 * traffic to the cloud metadata service. */
+			input_obj_err(o, n, NULL,
+				      "%s is %s (the API server refuses it)",
 				      input_quote(q, sizeof(q), n->s, n->len), why);
 		} else {
 			(*out)[(*nout)++] = a;
@@ -505,8 +509,9 @@ static void add_range(struct input_obj *o, const struct input_node *at, const ch
 	s->source_ranges[s->nsource_ranges++] = p;
 }
 
-/* spec.loadBalancerSourceRanges, or when empty the older annotation
- * (comma-separated), which kube-proxy still honours. */
+/* spec.loadBalancerSourceRanges. The older annotation is for cloud
+ * providers' load balancers: kube-proxy never reads it, so neither does
+ * svcnft (it says so, as a note). */
 static void read_source_ranges(struct input_obj *o, const struct input_node *spec,
 			       const struct input_meta *meta, struct svc_service *s)
 {
@@ -531,8 +536,6 @@ static void read_source_ranges(struct input_obj *o, const struct input_node *spe
 				input_obj_err(o, n, NULL, "null is not a CIDR");
 			input_obj_pop(o, m2);
 		}
-		input_obj_pop(o, mark);
-		return;
 	}
 	input_obj_pop(o, mark);
 	ann = input_map_get(meta->annotations, LBSR_ANNOTATION);
@@ -540,19 +543,61 @@ static void read_source_ranges(struct input_obj *o, const struct input_node *spe
 		return;
 	mark = input_obj_push(o, "metadata.annotations");
 	input_obj_push_bracket(o, LBSR_ANNOTATION);
-	if (input_want_str(o, ann, NULL) == INPUT_SET && ann->len > 0) {
-		const char *p = ann->s, *end = ann->s + ann->len;
-
-		while (p <= end) {
-			const char *comma = memchr(p, ',', (size_t)(end - p));
-
-			if (!comma)
-				comma = end;
-			add_range(o, ann, p, (size_t)(comma - p), s);
-			p = comma + 1;
-		}
-	}
+	input_obj_note(o, ann, NULL,
+		       "ignored: kube-proxy enforces only spec.loadBalancerSourceRanges (this annotation is read by cloud load balancers)");
 	input_obj_pop(o, mark);
+}
+
+/* metadata.creationTimestamp (RFC 3339, as the API server writes it:
+ * "2025-01-02T03:04:05Z"), the first key of the rule that picks the winner
+ * when two Services claim one frontend. Absent: 0. A value that is not a
+ * time is ignored with a warning: the API server sets it, never a client. */
+static void read_created(struct input_obj *o, const struct input_node *root,
+			 struct svc_service *s)
+{
+	const struct input_node *md = input_map_get(root, "metadata"), *n;
+	char q[INPUT_QUOTE_MAX], tail[16] = "";
+	struct tm tm;
+	int y, mo, d, h, mi, sec, off = 0, oh, om, k = 0;
+	const char *p;
+	time_t t;
+
+	n = input_map_get(md, "creationTimestamp");
+	if (!n || n->kind != INPUT_SCALAR || n->len == 0 || input_is_null(n))
+		return;
+	if (sscanf(n->s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &k) != 6 ||
+	    k != 19 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+		goto bad;
+	p = n->s + k;
+	if (*p == '.')	/* fractions of a second do not order Services */
+		for (p++; *p >= '0' && *p <= '9'; p++)
+			;
+	if ((*p == 'Z' || *p == 'z') && !p[1]) {
+		off = 0;
+	} else if ((*p == '+' || *p == '-') && sscanf(p + 1, "%2d:%2d%15s", &oh, &om, tail) == 2 &&
+		   strlen(p) == 6 && oh < 24 && om < 60) {
+		off = (*p == '-' ? -1 : 1) * (oh * 3600 + om * 60);
+	} else {
+		goto bad;
+	}
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	t = timegm(&tm);
+	if (t == (time_t)-1)
+		goto bad;
+	s->created = (int64_t)t - off;
+	if (s->created <= 0)	/* before 1970: nothing the API server wrote */
+		s->created = 0;
+	return;
+bad:
+	input_obj_warn(o, n, "metadata.creationTimestamp",
+		       "%s is not an RFC 3339 time (like 2025-01-02T03:04:05Z), ignored",
+		       input_quote(q, sizeof(q), n->s, n->len));
 }
 
 /* status.loadBalancer.ingress[]: entries with an ip; hostname-only entries
@@ -760,6 +805,7 @@ void input_read_service(struct svc_world *w, struct input_obj *o, const struct i
 	input_obj_pop(o, mark);
 	read_source_ranges(o, spec, meta, &s);
 	read_lb_status(o, root, &s);
+	read_created(o, root, &s);
 
 	/* What kube-proxy would not program, in the order it decides. */
 	if (input_has_label(meta, "service.kubernetes.io/service-proxy-name"))

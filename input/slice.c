@@ -14,6 +14,10 @@
 #define LABEL_SERVICE_NAME "kubernetes.io/service-name"
 #define LABEL_PROXY_NAME "service.kubernetes.io/service-proxy-name"
 #define LABEL_HEADLESS "service.kubernetes.io/headless"
+/* v1 Endpoints the EndpointSlice mirroring controller never mirrors, so
+ * kube-proxy (which reads only EndpointSlices) never uses them */
+#define LABEL_SKIP_MIRROR "endpointslice.kubernetes.io/skip-mirror"
+#define ANNOTATION_LEADER "control-plane.alpha.kubernetes.io/leader"
 
 /* FQDN slices exist (for ExternalName-like uses) but carry no IPs. */
 #define ADDRESS_FQDN 1
@@ -38,6 +42,7 @@ static const char *const endpoint_fields[] = {
 static const char *const conditions_fields[] = { "ready", "serving", "terminating", NULL };
 static const char *const hints_fields[] = { "forNodes", "forZones", NULL };
 static const char *const for_zone_fields[] = { "name", NULL };
+static const char *const for_node_fields[] = { "name", NULL };
 static const char *const target_ref_fields[] = {
 	"apiVersion", "fieldPath", "kind", "name", "namespace", "resourceVersion", "uid", NULL,
 };
@@ -188,7 +193,7 @@ static bool read_address(struct input_obj *o, const struct input_node *n, const 
 	}
 	why = input_endpoint_ip_problem(a);
 	if (why) {
-		input_obj_err(o, n, key, "%s is %s (allowed: an address a Pod or node is reached at)",
+		input_obj_err(o, n, key, "%s is %s (the API server refuses it)",
 			      input_quote(q, sizeof(q), n->s, n->len), why);
 		return false;
 	}
@@ -218,12 +223,21 @@ static void read_target_ref(struct input_obj *o, const struct input_node *m, con
 	mark = input_obj_push(o, "targetRef");
 	input_check_fields(o, ref, target_ref_fields);
 	if (input_get_str(o, ref, "namespace", &rns) == INPUT_SET && rns->len > 0) {
-		ok = input_check_name(o, rns, "namespace", INPUT_NAME_DNS_LABEL, "namespace");
+		ok = input_name_ok(INPUT_NAME_DNS_LABEL, rns->s);
 		ns = rns->s;
 	}
-	if (input_get_str(o, ref, "name", &n) == INPUT_SET && n->len > 0 &&
-	    input_check_name(o, n, "name", INPUT_NAME_DNS_SUBDOMAIN, "object name") && ok && ns)
-		e->target = sn_asprintf("%s/%s", ns, n->s);
+	/* targetRef is for people (messages, chain notes): a name svcnft would
+	 * not print is left out with a warning, never an error */
+	if (input_get_str(o, ref, "name", &n) == INPUT_SET && n->len > 0) {
+		if (!input_name_ok(INPUT_NAME_DNS_SUBDOMAIN, n->s)) {
+			char q[INPUT_QUOTE_MAX];
+
+			input_obj_warn(o, n, "name", "%s is not an object name: not shown",
+				       input_quote(q, sizeof(q), n->s, n->len));
+		} else if (ok && ns) {
+			e->target = sn_asprintf("%s/%s", ns, n->s);
+		}
+	}
 	input_obj_pop(o, mark);
 }
 
@@ -257,7 +271,29 @@ static void read_hints(struct input_obj *o, const struct input_node *m, struct s
 			input_obj_pop(o, m2);
 		}
 	}
-	/* forNodes (Kubernetes 1.33) is not used by svcnft yet */
+	/* forNodes: trafficDistribution PreferSameNode (beta and on by default
+	 * in 1.34), used before zone hints */
+	if (input_get_seq(o, hints, "forNodes", &seq) == INPUT_SET && seq->n > 0) {
+		size_t m1 = input_obj_push(o, "forNodes");
+
+		e->node_hints = sn_calloc(seq->n, sizeof(*e->node_hints));
+		for (i = 0, it = seq->child; it; it = it->next, i++) {
+			size_t m2 = input_obj_push_idx(o, i);
+
+			if (input_want_map(o, it, NULL)) {
+				int r = input_get_str(o, it, "name", &n);
+
+				input_check_fields(o, it, for_node_fields);
+				if (r == INPUT_SET && input_check_name(o, n, "name", INPUT_NAME_DNS_SUBDOMAIN,
+								       "node name"))
+					e->node_hints[e->nnode_hints++] = sn_strndup(n->s, n->len);
+				else if (r == INPUT_ABSENT)
+					input_obj_err(o, it, "name", "missing (required: the node's name)");
+			}
+			input_obj_pop(o, m2);
+		}
+		input_obj_pop(o, m1);
+	}
 	input_obj_pop(o, mark);
 }
 
@@ -345,16 +381,24 @@ void input_read_slice(struct svc_world *w, struct input_obj *o, const struct inp
 	if (skipped_by_label(o, meta))
 		return;
 	if (r == INPUT_SET) {
+		char q[INPUT_QUOTE_MAX];
+
 		mark = input_obj_push(o, "metadata.labels");
 		input_obj_push_bracket(o, LABEL_SERVICE_NAME);
-		if (input_is_null(svc) ||
-		    !input_check_name(o, svc, NULL, INPUT_NAME_DNS1035_LABEL, "Service name")) {
-			if (input_is_null(svc))
-				input_obj_err(o, NULL, NULL,
-					      "is empty (required: the name of the Service the slice belongs to)");
-		} else {
-			s.service = sn_strndup(svc->s, svc->len);
+		if (input_is_null(svc) || svc->len == 0 ||
+		    (input_name_ok(INPUT_NAME_LABEL_VALUE, svc->s) &&
+		     !input_name_ok(INPUT_NAME_DNS1035_LABEL, svc->s))) {
+			/* The API server accepts any label value, but no Service
+			 * has this name: kube-proxy never uses the slice. */
+			input_obj_note(o, svc, NULL,
+				       "skipped: %s is not a Service name (RFC 1035 label), so the slice belongs to no Service",
+				       input_is_null(svc) ? "\"\"" : input_quote(q, sizeof(q), svc->s, svc->len));
+			input_obj_pop(o, mark);
+			return;
 		}
+		/* not even a label value: the API server refuses the object */
+		if (input_check_name(o, svc, NULL, INPUT_NAME_LABEL_VALUE, "label value"))
+			s.service = sn_strndup(svc->s, svc->len);
 		input_obj_pop(o, mark);
 	}
 
@@ -472,8 +516,22 @@ void input_read_endpoints(struct svc_world *w, struct input_obj *o,
 	unsigned nout = 0, i, g;
 	size_t mark;
 
+	const struct input_node *skip;
+
 	if (skipped_by_label(o, meta))
 		return;
+	skip = input_map_find(meta->labels, LABEL_SKIP_MIRROR);
+	skip = input_deref(skip);
+	if (skip && skip->kind == INPUT_SCALAR && skip->len == 4 && !memcmp(skip->s, "true", 4)) {
+		input_obj_note(o, NULL, NULL,
+			       "skipped: label " LABEL_SKIP_MIRROR "=true (no EndpointSlice is mirrored from it, and kube-proxy reads only EndpointSlices)");
+		return;
+	}
+	if (input_map_find(meta->annotations, ANNOTATION_LEADER)) {
+		input_obj_note(o, NULL, NULL,
+			       "skipped: annotation " ANNOTATION_LEADER " (a leader-election record: no EndpointSlice is mirrored from it)");
+		return;
+	}
 	input_check_fields(o, root, endpoints_fields);
 	if (input_get_seq(o, root, "subsets", &seq) != INPUT_SET || seq->n == 0)
 		return;

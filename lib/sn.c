@@ -223,6 +223,57 @@ int sn_addr_parse(struct sn_addr *out, const char *s)
 	return 0;
 }
 
+/*
+ * Kubernetes reads addresses with k8s.io/utils/net ParseIPSloppy (Go 1.16's
+ * net.ParseIP): a decimal field may carry leading zeros ("010" is ten, not
+ * octal eight) and an IPv6 group may too ("0db8"). Rewrite such text in the
+ * canonical form inet_pton takes; anything else is copied as is and left to
+ * inet_pton to judge. Returns -1 when the text cannot be an address.
+ */
+static int sn_addr_unsloppy(const char *s, char *out, size_t size)
+{
+	size_t o = 0, n;
+	const char *p = s;
+
+	while (*p) {
+		const char *q = p;
+		bool dec = true, hex = true;
+
+		while (*q && *q != '.' && *q != ':') {
+			dec &= *q >= '0' && *q <= '9';
+			hex &= (*q >= '0' && *q <= '9') || (*q >= 'a' && *q <= 'f') ||
+			       (*q >= 'A' && *q <= 'F');
+			q++;
+		}
+		n = (size_t)(q - p);
+		/* a decimal field of a dotted quad, or a hex group of IPv6 */
+		if (n > 1 && (*q == '.' || (q > p && p > s && p[-1] == '.') ? dec : hex)) {
+			while (n > 1 && *p == '0') {
+				p++;
+				n--;
+			}
+		}
+		if (n > 8 || o + n + 2 > size)
+			return -1;
+		memcpy(out + o, p, n);
+		o += n;
+		p += n;
+		if (*p)
+			out[o++] = *p++;
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+int sn_addr_parse_sloppy(struct sn_addr *out, const char *s)
+{
+	char buf[INET6_ADDRSTRLEN + 16];
+
+	if (!s || strlen(s) >= sizeof(buf) || sn_addr_unsloppy(s, buf, sizeof(buf)) < 0)
+		return -1;
+	return sn_addr_parse(out, buf);
+}
+
 /* Parse a prefix length: 1 to 3 decimal digits, no sign, no leading zero. */
 static int sn_plen_parse(const char *s, unsigned max, uint8_t *out)
 {
@@ -259,11 +310,12 @@ static bool sn_host_bits_zero(const struct sn_addr *a)
 	return true;
 }
 
-int sn_prefix_parse(struct sn_addr *out, const char *s, bool allow_host_bits)
+static int prefix_parse(struct sn_addr *out, const char *s, bool allow_host_bits, bool sloppy)
 {
-	/* The longest IPv6 text form is 45 characters (INET6_ADDRSTRLEN - 1). */
-	char addr[INET6_ADDRSTRLEN];
-	const char *slash;
+	/* The longest IPv6 text form is 45 characters (INET6_ADDRSTRLEN - 1);
+	 * sloppy text may carry a few more leading zeros. */
+	char addr[INET6_ADDRSTRLEN + 16];
+	const char *slash, *len;
 	struct sn_addr a;
 	size_t n;
 
@@ -271,20 +323,34 @@ int sn_prefix_parse(struct sn_addr *out, const char *s, bool allow_host_bits)
 		return -1;
 	slash = strchr(s, '/');
 	if (!slash)
-		return sn_addr_parse(out, s);
+		return sloppy ? sn_addr_parse_sloppy(out, s) : sn_addr_parse(out, s);
 	n = (size_t)(slash - s);
 	if (n == 0 || n >= sizeof(addr))
 		return -1;
 	memcpy(addr, s, n);
 	addr[n] = '\0';
-	if (sn_addr_parse(&a, addr) < 0)
+	if ((sloppy ? sn_addr_parse_sloppy(&a, addr) : sn_addr_parse(&a, addr)) < 0)
 		return -1;
-	if (sn_plen_parse(slash + 1, sn_addr_len(&a) * 8, &a.plen) < 0)
+	len = slash + 1;
+	/* ParseCIDRSloppy reads the length as a plain decimal: "/024" is 24 */
+	while (sloppy && len[0] == '0' && len[1] >= '0' && len[1] <= '9')
+		len++;
+	if (sn_plen_parse(len, sn_addr_len(&a) * 8, &a.plen) < 0)
 		return -1;
 	if (!allow_host_bits && !sn_host_bits_zero(&a))
 		return -1;
 	*out = a;
 	return 0;
+}
+
+int sn_prefix_parse(struct sn_addr *out, const char *s, bool allow_host_bits)
+{
+	return prefix_parse(out, s, allow_host_bits, false);
+}
+
+int sn_prefix_parse_sloppy(struct sn_addr *out, const char *s)
+{
+	return prefix_parse(out, s, true, true);
 }
 
 const char *sn_addr_str(const struct sn_addr *a, char *buf)

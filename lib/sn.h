@@ -64,6 +64,12 @@ int sn_addr_parse(struct sn_addr *out, const char *s);
 /* Parse "198.18.0.0/16", "2001:db8::/64", or a bare address (a host
  * prefix). Host bits must be zero unless allow_host_bits. Returns 0 or -1. */
 int sn_prefix_parse(struct sn_addr *out, const char *s, bool allow_host_bits);
+/* The same, read as Kubernetes reads manifests (k8s.io/utils/net
+ * ParseIPSloppy, ParseCIDRSloppy): leading zeros in a decimal field or a
+ * hex group are allowed and read as decimal ("010.1.2.0/24" is 10.1.2.0/24),
+ * and host bits are allowed. Returns 0 or -1. */
+int sn_addr_parse_sloppy(struct sn_addr *out, const char *s);
+int sn_prefix_parse_sloppy(struct sn_addr *out, const char *s);
 /* Format an address (no prefix) into buf of at least SN_ADDR_STRLEN. */
 #define SN_ADDR_STRLEN 48
 const char *sn_addr_str(const struct sn_addr *a, char *buf);

@@ -158,6 +158,7 @@ void svc_service_free_contents(struct svc_service *s)
 	for (i = 0; i < s->nports; i++) {
 		svc_mem_release(m, s->ports[i].name);
 		svc_mem_release(m, s->ports[i].target_name);
+		svc_mem_release(m, s->ports[i].lost_frontends);
 	}
 	svc_mem_release(m, s->ports);
 	svc_mem_free(s->mem);
@@ -185,6 +186,9 @@ void svc_slice_free_contents(struct svc_slice *s)
 		for (j = 0; j < e->nzone_hints; j++)
 			svc_mem_release(m, e->zone_hints[j]);
 		svc_mem_release(m, e->zone_hints);
+		for (j = 0; j < e->nnode_hints; j++)
+			svc_mem_release(m, e->node_hints[j]);
+		svc_mem_release(m, e->node_hints);
 		svc_mem_release(m, e->target);
 	}
 	svc_mem_release(m, s->eps);

@@ -67,6 +67,10 @@ struct svc_port {
 	uint16_t target_port;	/* numeric targetPort (defaults to port) */
 	char *target_name;	/* named targetPort, or NULL */
 	struct sn_loc loc;	/* of the ports[] item */
+	/* external frontends (externalIPs, LB VIPs) of this port that another
+	 * Service won: set by the compiler, which warned about each */
+	struct sn_addr *lost_frontends;
+	unsigned nlost_frontends;
 };
 
 struct svc_lb_ingress {
@@ -80,6 +84,7 @@ struct svc_service {
 	enum svc_type type;	/* spec.type */
 	bool headless;		/* spec.clusterIP: None */
 	char *skip_reason;	/* non-NULL: svcnft does not program it (label, headless, ExternalName) */
+	int64_t created;	/* metadata.creationTimestamp in Unix seconds; 0 = not given */
 
 	/* spec.clusterIPs (or clusterIP), one per family, in spec order; the
 	 * compiler fills the missing ones from --service-cidr. */
@@ -119,6 +124,8 @@ struct svc_endpoint {
 	char *node_name;	/* endpoints[].nodeName, or NULL */
 	char **zone_hints;	/* endpoints[].hints.forZones[].name */
 	unsigned nzone_hints;
+	char **node_hints;	/* endpoints[].hints.forNodes[].name */
+	unsigned nnode_hints;
 	char *target;		/* targetRef "namespace/name" for people, or NULL */
 };
 
@@ -145,6 +152,10 @@ struct svc_slice {
 struct svc_node {
 	char *name;
 	char *zone;		/* label topology.kubernetes.io/zone, or NULL */
+	/* the node's primary IPs, one per family, from status.addresses as
+	 * kube-proxy picks them (InternalIP first, then ExternalIP) */
+	struct sn_addr primary_ips[2];
+	unsigned nprimary_ips;
 	struct sn_loc loc;
 
 	struct svc_mem *mem;	/* this object's allocations (see Ownership) */

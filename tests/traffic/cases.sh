@@ -761,6 +761,83 @@ t_continuity() { # MODE
 add "continuity: 50 applies churn endpoints; zero failed connections; established TCP survives" "t_continuity endpoints"
 add "continuity: 50 applies also add/remove affinity, source ranges, NodePorts, IPv6 Services; nothing fails" "t_continuity features"
 
+# ---- issue 7: one odd Service never blocks the rest -----------------------------
+# Two Services in different namespaces claim externalIP 203.0.113.150 port 80
+# (the API server allows it). The older one (creationTimestamp) keeps it; the
+# newer one is warned and keeps everything else: its own port 9090 on the
+# same address, and its ClusterIP. apply succeeds (before: exit 3, nothing
+# applied for any Service).
+t_frontend_winner() {
+	local r1 r2 r3 r4 warned
+	{
+		printf 'apiVersion: v1\nkind: Service\nmetadata: {name: claim, namespace: tr-old, creationTimestamp: "2025-01-01T00:00:00Z"}\n'
+		printf 'spec:\n  clusterIP: 198.18.7.1\n  externalIPs: [203.0.113.150]\n  ports: [{name: http, port: 80, targetPort: 8080}]\n'
+		printf -- '---\napiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\n'
+		printf 'metadata: {name: claim-1, namespace: tr-old, labels: {kubernetes.io/service-name: claim}}\n'
+		printf 'addressType: IPv4\nports: [{name: http, port: 8080}]\n'
+		printf 'endpoints: [{addresses: ["%s"], nodeName: node-a}]\n' "${POD_IP[pa1]}"
+		printf -- '---\napiVersion: v1\nkind: Service\nmetadata: {name: claim, namespace: tr-new, creationTimestamp: "2025-06-01T00:00:00Z"}\n'
+		printf 'spec:\n  clusterIP: 198.18.7.2\n  externalIPs: [203.0.113.150]\n'
+		printf '  ports: [{name: http, port: 80, targetPort: 8081}, {name: metrics, port: 9090, targetPort: 9090}]\n'
+		printf -- '---\napiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\n'
+		printf 'metadata: {name: claim-1, namespace: tr-new, labels: {kubernetes.io/service-name: claim}}\n'
+		printf 'addressType: IPv4\nports: [{name: http, port: 8081}, {name: metrics, port: 9090}]\n'
+		printf 'endpoints: [{addresses: ["%s"], nodeName: node-a}]\n' "${POD_IP[pa2]}"
+	} | dyn frontend-winner
+	if ! svc_load; then dyn_rm frontend-winner; svc_load; return 1; fi
+	warned=$(grep -c 'warning: Service tr-new/claim .*203.0.113.150 port 80/tcp is also claimed by Service tr-old/claim' "$WORK/load.out")
+	r1=$(expect_flow -d 8080 ext "$EXT_IP" 203.0.113.150 80 pa1 yes) || r1="FAIL $r1"
+	r2=$(expect_flow -d 9090 ext "$EXT_IP" 203.0.113.150 9090 pa2 yes) || r2="FAIL $r2"
+	r3=$(expect_flow -d 8081 pc "${POD_IP[pc]}" 198.18.7.2 80 pa2 no) || r3="FAIL $r3"
+	r4=$(expect_flow -d 8080 pc "${POD_IP[pc]}" 198.18.2.1 80 'pa1 pa2' no) || r4="FAIL $r4"
+	dyn_rm frontend-winner
+	svc_load || return 1
+	[ "$warned" -ge 1 ] || { echo "no warning naming both Services in the apply output"; return 1; }
+	[[ $r1 == FAIL* ]] && { echo "203.0.113.150:80 (the older Service's): ${r1#FAIL }"; return 1; }
+	[[ $r2 == FAIL* ]] && { echo "203.0.113.150:9090 (the newer Service's other port): ${r2#FAIL }"; return 1; }
+	[[ $r3 == FAIL* ]] && { echo "the newer Service's ClusterIP: ${r3#FAIL }"; return 1; }
+	[[ $r4 == FAIL* ]] && { echo "an unrelated Service: ${r4#FAIL }"; return 1; }
+	echo "applied with a warning; 203.0.113.150:80 -> pa1 (older), :9090 -> pa2 (newer's other port); newer's ClusterIP and the rest answer"
+}
+add "conflict: one externalIP and port on two Services: the older keeps it, the rest is programmed" t_frontend_winner
+
+# A Service may not capture the node's own traffic to the cloud metadata
+# address: externalIP 169.254.169.254 is refused as the API server refuses it
+# (exit 3, nothing applied), and a client on the node or in a pod still
+# reaches the node's own metadata server, not the Service's endpoint.
+t_metadata_ip() {
+	local pid out rc i rules r1 r2 r3 loaded
+	nsx node ip addr add 169.254.169.254/32 dev lo || { echo "cannot add 169.254.169.254 to node-a"; return 1; }
+	rm -f "$WORK/ready.md"
+	nsx node "$TSRV" -n node-metadata -t 80 -r "$WORK/ready.md" -L 120 2>>"$WORK/tsrv.log" &
+	pid=$!
+	for i in $(seq 50); do [ -e "$WORK/ready.md" ] && break; sleep 0.1; done
+	{
+		svc_yaml grab 198.18.7.3 'externalIPs: [169.254.169.254]' 'ports: [{port: 80, targetPort: 8080}]'
+		slice_yaml grab http:8080:TCP pa3
+	} | sed 's/name: http, //' | dyn metadata-grab
+	loaded=$(svc_load); rc=$?
+	grep -q 'spec.externalIPs\[0\]: "169.254.169.254" is in the link-local range (169.254.0.0/16) (the API server refuses it)' "$WORK/load.out" || rc=99
+	rules=$(nsx node nft list ruleset | grep -c '169\.254')
+	r1=$(nsx pc "$TCLI" -n 5 -t 1000 -F 2 -b "${POD_IP[pc]}" 169.254.169.254 80)
+	r2=$(nsx node "$TCLI" -n 5 -t 1000 -F 2 169.254.169.254 80)
+	r3=$(expect_flow pc "${POD_IP[pc]}" 198.18.2.1 80 'pa1 pa2' no) || r3="FAIL $r3"
+	kill "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	nsx node ip addr del 169.254.169.254/32 dev lo
+	dyn_rm metadata-grab
+	svc_load || return 1
+	[ "$rc" = 1 ] || { echo "load of the Service with externalIP 169.254.169.254: want refused with the API server's reason (rc $rc): $loaded"; return 1; }
+	[ "$rules" -eq 0 ] || { echo "169.254.169.254 is in the ruleset ($rules lines)"; return 1; }
+	[ "$(grep -c '^OK' <<<"$r1")" -eq 5 ] && [ "$(field pod <<<"$r1" | setof)" = node-metadata ] ||
+		{ echo "pod -> 169.254.169.254:80 answered by {$(field pod <<<"$r1" | setof)}: $(failures <<<"$r1")"; return 1; }
+	[ "$(grep -c '^OK' <<<"$r2")" -eq 5 ] && [ "$(field pod <<<"$r2" | setof)" = node-metadata ] ||
+		{ echo "node -> 169.254.169.254:80 answered by {$(field pod <<<"$r2" | setof)}: $(failures <<<"$r2")"; return 1; }
+	[[ $r3 == FAIL* ]] && { echo "the previous ruleset after the refusal: ${r3#FAIL }"; return 1; }
+	echo "refused (exit 3, the API server's reason); no 169.254 rule; pod and node reach the node's own 169.254.169.254 (5/5 each); the previous ruleset still serves"
+}
+add "validation: externalIP 169.254.169.254 is refused; the metadata address stays the node's own" t_metadata_ip
+
 # ---- svcnft cleanup ------------------------------------------------------------------
 t_cleanup() {
 	local r

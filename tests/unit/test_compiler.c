@@ -208,15 +208,44 @@ static void assert_set(struct fx *f, enum rs_family fam, const char *name, const
 	free(got);
 }
 
-static bool has_error(struct fx *f, const char *needle)
+static bool has_diag(struct fx *f, enum sn_severity sev, const char *needle)
 {
 	size_t i;
 
 	for (i = 0; i < f->d.n; i++)
-		if (f->d.recs[i].sev == SN_ERROR && strstr(f->d.recs[i].msg, needle))
+		if (f->d.recs[i].sev == sev && strstr(f->d.recs[i].msg, needle))
 			return true;
 	return false;
 }
+
+static bool has_error(struct fx *f, const char *needle)
+{
+	return has_diag(f, SN_ERROR, needle);
+}
+
+static bool has_warning(struct fx *f, const char *needle)
+{
+	return has_diag(f, SN_WARNING, needle);
+}
+
+static void add_ips(struct sn_addr **v, unsigned *n, const char *const *ips)
+{
+	for (; *ips; ips++) {
+		*v = sn_realloc(*v, (*n + 1) * sizeof(**v));
+		(*v)[(*n)++] = A(*ips);
+	}
+}
+
+static void add_vips(struct svc_service *s, const char *const *ips)
+{
+	for (; *ips; ips++) {
+		s->lb_ingress = sn_realloc(s->lb_ingress, (s->nlb_ingress + 1) * sizeof(*s->lb_ingress));
+		memset(&s->lb_ingress[s->nlb_ingress], 0, sizeof(*s->lb_ingress));
+		s->lb_ingress[s->nlb_ingress++].ip = A(*ips);
+	}
+}
+
+#define IPS(...) ((const char *const[]){ __VA_ARGS__, NULL })
 
 /* ---- tests ---- */
 
@@ -695,7 +724,10 @@ static void test_allocation_collisions_and_exhaustion(void **state)
 	}
 }
 
-/* Two Services may not claim one clusterIP, nodePort or frontend. */
+/* Two Services may not claim one clusterIP or nodePort (the API server
+ * refuses the second object); an externalIP equal to another Service's
+ * ClusterIP is accepted there, so it is a warning: the ClusterIP keeps its
+ * key, the other Service keeps everything else. */
 static void test_conflicts(void **state)
 {
 	struct fx *f = *state;
@@ -707,19 +739,134 @@ static void test_conflicts(void **state)
 	port(svc(f->w, "c", "np2", SVC_NODE_PORT, "198.18.1.3"), "", IPPROTO_TCP, 80, 80)->node_port = 30001;
 	port(svc(f->w, "d", "np3", SVC_NODE_PORT, "198.18.1.4"), "", IPPROTO_TCP, 80, 80)->node_port = 80;
 	s = svc(f->w, "e", "ext", SVC_CLUSTER_IP, "198.18.1.5");
-	s->external_ips = sn_calloc(1, sizeof(*s->external_ips));
-	s->external_ips[0] = A("198.18.1.2"); /* np1's clusterIP, same port */
-	s->nexternal_ips = 1;
+	s->created = 1; /* older than c/np1, which has no timestamp: still loses */
+	add_ips(&s->external_ips, &s->nexternal_ips, IPS("198.18.1.2", "203.0.113.5"));
 	port(s, "", IPPROTO_TCP, 80, 80);
-	assert_int_equal(comp_prepare(f->w, &f->o, &f->d), 4);
+	assert_int_equal(comp_prepare(f->w, &f->o, &f->d), 3);
 	assert_true(has_error(f, "198.18.1.1 is already the clusterIP of Service a/one"));
 	assert_true(has_error(f, "node port 30001 is already used by Service c/np1"));
 	assert_true(has_error(f, "80 is outside the node port range 30000-32767"));
-	assert_true(has_error(f, "198.18.1.2 port 80/tcp is already served by Service c/np1"));
-	assert_int_equal(f->w->nsvcs, 2); /* a/one and c/np1 remain */
+	assert_true(has_warning(f, "198.18.1.2 port 80/tcp is also claimed by Service c/np1, which "
+				   "keeps it (it is its ClusterIP); not programmed for this Service"));
+	assert_int_equal(f->w->nsvcs, 3); /* a/one, c/np1 and e/ext remain */
+	f->rs = comp_build(f->w, &f->o, &f->st, &f->d);
+	assert_non_null(f->rs);
+	/* each frontend once, owned by the Service its comment names: the
+	 * ClusterIP 198.18.1.2 stays c/np1's, e/ext keeps its other externalIP */
+	assert_set(f, RS_IP, "clusterip-frontends",
+		   "198.18.1.1 . tcp . 80 comment \"a/one port 80/tcp\"\n"
+		   "198.18.1.2 . tcp . 80 comment \"c/np1 port 80/tcp\"\n"
+		   "198.18.1.5 . tcp . 80 comment \"e/ext port 80/tcp\"\n");
+	assert_set(f, RS_IP, "external-frontends", "203.0.113.5 . tcp . 80 comment \"e/ext port 80/tcp\"\n");
+	assert_set(f, RS_IP, "nodeport-frontends", "tcp . 30001 comment \"c/np1 port 80/tcp\"\n");
 }
 
-/* A named targetPort must name some endpoint port. */
+/* The same externalIP or VIP and port on two Services (the API allows it):
+ * the older Service keeps the key, the other is warned and keeps the rest;
+ * same age, namespace/name decides. The result does not depend on the order
+ * the Services were read in. */
+static void test_frontend_winner(void **state)
+{
+	struct fx *f = *state;
+	struct svc_service *s;
+
+	s = svc(f->w, "alpha", "new", SVC_LOAD_BALANCER, "198.18.3.1");
+	s->created = 1700000200;
+	add_vips(s, IPS("203.0.113.9"));
+	add_ips(&s->external_ips, &s->nexternal_ips, IPS("203.0.113.8"));
+	port(s, "http", IPPROTO_TCP, 80, 80)->node_port = 30080;
+	port(s, "dns", IPPROTO_UDP, 53, 53)->node_port = 30053;
+	s = svc(f->w, "beta", "old", SVC_CLUSTER_IP, "198.18.3.2");
+	s->created = 1700000100;
+	add_ips(&s->external_ips, &s->nexternal_ips, IPS("203.0.113.9"));
+	port(s, "http", IPPROTO_TCP, 80, 80);
+	s = svc(f->w, "gamma", "same", SVC_CLUSTER_IP, "198.18.3.3");
+	s->created = 1700000200;
+	add_ips(&s->external_ips, &s->nexternal_ips, IPS("203.0.113.8"));
+	port(s, "http", IPPROTO_TCP, 80, 80);
+	/* one endpoint each, so the endpoint maps show whose endpoints a
+	 * contested frontend reaches */
+	ep(slice(f->w, "alpha", "new-http", "new", "http", IPPROTO_TCP, 80), "198.19.3.1", READY, NULL);
+	ep(slice(f->w, "alpha", "new-dns", "new", "dns", IPPROTO_UDP, 53), "198.19.3.1", READY, NULL);
+	ep(slice(f->w, "beta", "old-1", "old", "http", IPPROTO_TCP, 80), "198.19.3.2", READY, NULL);
+	ep(slice(f->w, "gamma", "same-1", "same", "http", IPPROTO_TCP, 80), "198.19.3.3", READY, NULL);
+	compile_ok(f);
+	assert_true(has_warning(f, "203.0.113.9 port 80/tcp is also claimed by Service beta/old, "
+				   "which keeps it (older creationTimestamp)"));
+	assert_true(has_warning(f, "203.0.113.8 port 80/tcp is also claimed by Service alpha/new, "
+				   "which keeps it (same creationTimestamp, namespace/name first)"));
+	assert_int_equal(f->d.warnings, 2);
+	/* alpha/new keeps its UDP port on the VIP and its TCP port on .8 */
+	assert_set(f, RS_IP, "clusterip-frontends",
+		   "198.18.3.1 . tcp . 80 comment \"alpha/new port http 80/tcp\"\n"
+		   "198.18.3.1 . udp . 53 comment \"alpha/new port dns 53/udp\"\n"
+		   "198.18.3.2 . tcp . 80 comment \"beta/old port http 80/tcp\"\n"
+		   "198.18.3.3 . tcp . 80 comment \"gamma/same port http 80/tcp\"\n");
+	assert_set(f, RS_IP, "external-frontends",
+		   "203.0.113.8 . tcp . 80 comment \"alpha/new port http 80/tcp\"\n"
+		   "203.0.113.8 . udp . 53 comment \"alpha/new port dns 53/udp\"\n"
+		   "203.0.113.9 . tcp . 80 comment \"beta/old port http 80/tcp\"\n"
+		   "203.0.113.9 . udp . 53 comment \"alpha/new port dns 53/udp\"\n");
+	/* a contested frontend reaches the winner's endpoints only */
+	assert_set(f, RS_IP, "endpoints-1",
+		   "198.18.3.1 . tcp . 80 . 0 comment \"alpha/new port http 80/tcp\" : 198.19.3.1 . 80\n"
+		   "198.18.3.1 . udp . 53 . 0 comment \"alpha/new port dns 53/udp\" : 198.19.3.1 . 53\n"
+		   "198.18.3.2 . tcp . 80 . 0 comment \"beta/old port http 80/tcp\" : 198.19.3.2 . 80\n"
+		   "198.18.3.3 . tcp . 80 . 0 comment \"gamma/same port http 80/tcp\" : 198.19.3.3 . 80\n"
+		   "203.0.113.8 . tcp . 80 . 0 comment \"alpha/new port http 80/tcp\" : 198.19.3.1 . 80\n"
+		   "203.0.113.8 . udp . 53 . 0 comment \"alpha/new port dns 53/udp\" : 198.19.3.1 . 53\n"
+		   "203.0.113.9 . tcp . 80 . 0 comment \"beta/old port http 80/tcp\" : 198.19.3.2 . 80\n"
+		   "203.0.113.9 . udp . 53 . 0 comment \"alpha/new port dns 53/udp\" : 198.19.3.1 . 53\n");
+}
+
+/* Duplicates inside one Service: every key once. An externalIP that is also
+ * a VIP is programmed as the VIP (its source ranges apply); an externalIP
+ * equal to the Service's own ClusterIP takes the key (the external entry
+ * wins, as in kube-proxy); covered source ranges are merged, so the interval
+ * set gets no overlapping elements. */
+static void test_frontend_duplicates(void **state)
+{
+	struct fx *f = *state;
+	struct svc_service *s = svc(f->w, "default", "lb", SVC_LOAD_BALANCER, "198.18.4.1");
+	struct svc_slice *sl;
+
+	add_vips(s, IPS("203.0.113.1", "203.0.113.1", "203.0.113.2"));
+	add_ips(&s->external_ips, &s->nexternal_ips,
+		IPS("203.0.113.2", "203.0.113.3", "203.0.113.3", "198.18.4.1"));
+	add_ips(&s->source_ranges, &s->nsource_ranges,
+		IPS("192.0.2.128/25", "192.0.2.0/24", "198.51.100.7", "192.0.2.0/24", "198.51.100.0/24"));
+	port(s, "http", IPPROTO_TCP, 80, 8080)->node_port = 30080;
+	sl = slice(f->w, "default", "lb-1", "lb", "http", IPPROTO_TCP, 8080);
+	ep(sl, "198.19.1.1", READY, "node-b");
+	compile_ok(f);
+	assert_int_equal(f->w->svcs[0].nlb_ingress, 2);
+	assert_int_equal(f->w->svcs[0].nexternal_ips, 2);
+	/* the ClusterIP's key is the external entry's: no clusterip-frontends */
+	assert_null(rs_table_find_set(table(f, RS_IP), "clusterip-frontends"));
+	assert_set(f, RS_IP, "external-frontends",
+		   "198.18.4.1 . tcp . 80 comment \"default/lb port http 80/tcp\"\n"
+		   "203.0.113.1 . tcp . 80 comment \"default/lb port http 80/tcp\"\n"
+		   "203.0.113.2 . tcp . 80 comment \"default/lb port http 80/tcp\"\n"
+		   "203.0.113.3 . tcp . 80 comment \"default/lb port http 80/tcp\"\n");
+	assert_set(f, RS_IP, "endpoints-1",
+		   "198.18.4.1 . tcp . 80 . 0 comment \"default/lb port http 80/tcp\" : 198.19.1.1 . 8080\n"
+		   "203.0.113.1 . tcp . 80 . 0 comment \"default/lb port http 80/tcp\" : 198.19.1.1 . 8080\n"
+		   "203.0.113.2 . tcp . 80 . 0 comment \"default/lb port http 80/tcp\" : 198.19.1.1 . 8080\n"
+		   "203.0.113.3 . tcp . 80 . 0 comment \"default/lb port http 80/tcp\" : 198.19.1.1 . 8080\n");
+	assert_set(f, RS_IP, "firewall-ips",
+		   "203.0.113.1 . tcp . 80 comment \"default/lb port http 80/tcp\"\n"
+		   "203.0.113.2 . tcp . 80 comment \"default/lb port http 80/tcp\"\n");
+	assert_set(f, RS_IP, "firewall-allow",
+		   "203.0.113.1 . tcp . 80 . 192.0.2.0/24 comment \"default/lb port http 80/tcp\"\n"
+		   "203.0.113.1 . tcp . 80 . 198.51.100.0/24 comment \"default/lb port http 80/tcp\"\n"
+		   "203.0.113.2 . tcp . 80 . 192.0.2.0/24 comment \"default/lb port http 80/tcp\"\n"
+		   "203.0.113.2 . tcp . 80 . 198.51.100.0/24 comment \"default/lb port http 80/tcp\"\n");
+	assert_int_equal(f->d.warnings, 0);
+	assert_int_equal(f->d.errors, 0);
+}
+
+/* A named targetPort that no endpoint port carries leaves that port without
+ * endpoints (it rejects), with a warning; the other ports are programmed. */
 static void test_target_port_name(void **state)
 {
 	struct fx *f = *state;
@@ -729,10 +876,24 @@ static void test_target_port_name(void **state)
 
 	p->target_is_name = true;
 	p->target_name = sn_strdup("http");
+	port(s, "metrics", IPPROTO_TCP, 9090, 9090);
 	sl = slice(f->w, "default", "t-1", "t", "metrics", IPPROTO_TCP, 9090);
 	ep(sl, "198.19.0.1", READY, NULL);
-	assert_int_equal(comp_prepare(f->w, &f->o, &f->d), 1);
-	assert_true(has_error(f, "no tcp endpoint port is named \"http\" or \"web\" (endpoint ports: \"metrics\")"));
+	compile_ok(f);
+	assert_true(has_warning(f, "no tcp endpoint port is named \"http\" or \"web\" (endpoint "
+				   "ports: \"metrics\"): this port has no endpoints and rejects"));
+	/* both ports are frontends; only 9090 has an element in a map, so 80
+	 * falls through to the end of clusterip, which rejects */
+	assert_set(f, RS_IP, "clusterip-frontends",
+		   "198.18.2.1 . tcp . 80 comment \"default/t port web 80/tcp\"\n"
+		   "198.18.2.1 . tcp . 9090 comment \"default/t port metrics 9090/tcp\"\n");
+	assert_set(f, RS_IP, "endpoints-1",
+		   "198.18.2.1 . tcp . 9090 . 0 comment \"default/t port metrics 9090/tcp\" : 198.19.0.1 . 9090\n");
+	assert_chain(f, RS_IP, "clusterip",
+		     "ip saddr != 198.19.0.0/16 meta mark set meta mark | 0x00004000\n"
+		     "jump pick-endpoints-1\n"
+		     "meta l4proto tcp reject with tcp reset comment \"no endpoints\"\n"
+		     "reject comment \"no endpoints\"\n");
 }
 
 /* A named targetPort resolves through a slice port of that name. */
@@ -832,6 +993,120 @@ static void test_topology_hints(void **state)
 	compile_ok(f);
 	assert_set(f, RS_IP, "endpoints-1",
 		   "198.18.4.1 . tcp . 80 . 0 comment \"default/topo port 80/tcp\" : 198.19.0.1 . 80\n");
+}
+
+static void hint(char ***v, unsigned *n, const char *name)
+{
+	*v = sn_realloc(*v, (*n + 1) * sizeof(**v));
+	(*v)[(*n)++] = sn_strdup(name);
+}
+
+/* Node hints (trafficDistribution PreferSameNode) come before zone hints:
+ * when every ready endpoint has one and one names this node, only those are
+ * used; otherwise the zone hints decide, as in kube-proxy's topology.go. */
+static void test_node_hints(void **state)
+{
+	struct fx *f = *state;
+	struct svc_service *s = svc(f->w, "default", "near", SVC_CLUSTER_IP, "198.18.4.2");
+	struct svc_slice *sl = slice(f->w, "default", "near-1", "near", "", IPPROTO_TCP, 80);
+	struct svc_node *n = svc_world_add_node(f->w);
+	struct svc_endpoint *e1, *e2, *e3;
+
+	n->name = sn_strdup("node-a");
+	n->zone = sn_strdup("zone-1");
+	port(s, "", IPPROTO_TCP, 80, 80);
+	e1 = ep(sl, "198.19.0.1", READY, "node-a");
+	hint(&e1->node_hints, &e1->nnode_hints, "node-a");
+	hint(&e1->zone_hints, &e1->nzone_hints, "zone-1");
+	e2 = ep(sl, "198.19.0.2", READY, "node-b");
+	hint(&e2->node_hints, &e2->nnode_hints, "node-b");
+	hint(&e2->zone_hints, &e2->nzone_hints, "zone-1");
+	e3 = ep(sl, "198.19.0.3", READY, "node-c");
+	hint(&e3->node_hints, &e3->nnode_hints, "node-c");
+	hint(&e3->zone_hints, &e3->nzone_hints, "zone-2");
+	/* a not-ready endpoint without hints does not count */
+	ep(sl, "198.19.0.4", 0, "node-d");
+	f->o.ncluster_cidrs = 0;
+	compile_ok(f);
+	/* only the endpoint hinted for this node, the one index of map 1 */
+	assert_set(f, RS_IP, "endpoints-1",
+		   "198.18.4.2 . tcp . 80 . 0 comment \"default/near port 80/tcp\" : 198.19.0.1 . 80\n");
+	assert_null(rs_table_find_set(table(f, RS_IP), "endpoints-2"));
+	assert_null(rs_table_find_set(table(f, RS_IP), "endpoints-3"));
+}
+
+/* Node hints that do not name this node, or that some ready endpoint lacks,
+ * are ignored: the zone hints apply. */
+static void test_node_hints_fallback(void **state)
+{
+	struct fx *f = *state;
+	struct svc_service *s = svc(f->w, "default", "near", SVC_CLUSTER_IP, "198.18.4.3");
+	struct svc_slice *sl = slice(f->w, "default", "near-1", "near", "", IPPROTO_TCP, 80);
+	struct svc_node *n = svc_world_add_node(f->w);
+	struct svc_endpoint *e;
+
+	n->name = sn_strdup("node-a");
+	n->zone = sn_strdup("zone-1");
+	port(s, "", IPPROTO_TCP, 80, 80);
+	e = ep(sl, "198.19.0.1", READY, "node-b");
+	hint(&e->node_hints, &e->nnode_hints, "node-b");
+	hint(&e->zone_hints, &e->nzone_hints, "zone-1");
+	e = ep(sl, "198.19.0.2", READY, "node-a");
+	hint(&e->zone_hints, &e->nzone_hints, "zone-1");	/* no node hint */
+	e = ep(sl, "198.19.0.3", READY, "node-c");
+	hint(&e->node_hints, &e->nnode_hints, "node-a");	/* names us, but not all have one */
+	hint(&e->zone_hints, &e->nzone_hints, "zone-2");
+	f->o.ncluster_cidrs = 0;
+	compile_ok(f);
+	/* the two endpoints hinted for zone-1, each with probability 1/2 */
+	assert_set(f, RS_IP, "endpoints-2",
+		   "198.18.4.3 . tcp . 80 . 0 comment \"default/near port 80/tcp\" : 198.19.0.1 . 80\n"
+		   "198.18.4.3 . tcp . 80 . 1 comment \"default/near port 80/tcp\" : 198.19.0.2 . 80\n");
+	assert_null(rs_table_find_set(table(f, RS_IP), "endpoints-1"));
+	assert_null(rs_table_find_set(table(f, RS_IP), "endpoints-3"));
+}
+
+/* --nodeport-addresses primary: --node-ip wins; else this node's Node
+ * object; neither is an error naming the way out. The result is the
+ * --nodeport-addresses rule path with host prefixes. */
+static void test_nodeport_primary(void **state)
+{
+	struct fx *f = *state;
+	struct svc_node *n = svc_world_add_node(f->w);
+	struct sn_addr want4 = A("192.0.2.1"), want6 = A("2001:db8::1");
+
+	n->name = sn_strdup("node-a");
+	n->primary_ips[0] = want4;
+	n->primary_ips[1] = want6;
+	n->nprimary_ips = 2;
+	port(svc(f->w, "default", "np", SVC_NODE_PORT, "198.18.6.1"), "", IPPROTO_TCP, 80, 80)->node_port = 30080;
+
+	assert_int_equal(comp_resolve_nodeport_primary(f->w, &f->o, &f->d), 0);
+	assert_int_equal(f->o.nnodeport_addrs, 0);	/* not in force: untouched */
+
+	f->o.nodeport_primary = true;
+	assert_int_equal(comp_resolve_nodeport_primary(f->w, &f->o, &f->d), 0);
+	assert_int_equal(f->o.nnodeport_addrs, 2);
+	assert_true(sn_addr_eq(&f->o.nodeport_addrs[0], &want4));
+	assert_true(sn_addr_eq(&f->o.nodeport_addrs[1], &want6));
+
+	f->o.node_ips[0] = A("198.51.100.3");
+	f->o.nnode_ips = 1;
+	assert_int_equal(comp_resolve_nodeport_primary(f->w, &f->o, &f->d), 0);
+	assert_int_equal(f->o.nnodeport_addrs, 1);
+	compile_ok(f);
+	assert_chain(f, RS_IP, "services",
+		     "ip daddr . meta l4proto . th dport @clusterip-frontends goto clusterip\n"
+		     "fib daddr type local ip daddr 198.51.100.3 meta l4proto . th dport @nodeport-frontends goto nodeport\n"
+		     "ip daddr @cluster-ips goto reject-chain\n"
+		     "ip daddr 198.18.0.0/16 drop\n");
+
+	f->o.nnode_ips = 0;
+	free(f->o.node_name);
+	f->o.node_name = sn_strdup("node-b");
+	assert_int_equal(comp_resolve_nodeport_primary(f->w, &f->o, &f->d), 1);
+	assert_true(has_error(f, "primary: the primary IPs of node node-b are unknown (give --node-ip, "
+				 "or the Node object node-b with status.addresses)"));
 }
 
 /* Dual stack: each family gets its table, its frontends and its endpoints. */
@@ -1004,11 +1279,16 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_allocation_stable, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_allocation_collisions_and_exhaustion, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_conflicts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_frontend_winner, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_frontend_duplicates, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_target_port_name, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_target_port_by_name, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_target_port_name_of_other_port, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_endpoints_fallback_and_dedup, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_topology_hints, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_node_hints, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_node_hints_fallback, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nodeport_primary, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dual_stack, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_affinity_ipv6, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_affinity_ipv6_local, setup, teardown),

@@ -717,10 +717,12 @@ static void test_load_balancer(void **state)
 	assert_false(s->lb_ingress[0].proxy_mode);
 	assert_true(s->lb_ingress[1].proxy_mode);
 	assert_string_equal(addr(&s->lb_ingress[2].ip), "2001:db8::1");
-	/* the annotation counts when the field is empty; host bits are cleared */
-	assert_int_equal(s->nsource_ranges, 2);
-	assert_string_equal(addr(&s->source_ranges[0]), "203.0.113.0/24");
-	assert_string_equal(addr(&s->source_ranges[1]), "198.51.0.0/16");
+	/* kube-proxy never reads the annotation (cloud load balancers do) */
+	assert_int_equal(s->nsource_ranges, 0);
+	expect(f, "metadata.annotations[service.beta.kubernetes.io/load-balancer-source-ranges]",
+	       SN_NOTE, 6, 61, "Service default/lb",
+	       "ignored: kube-proxy enforces only spec.loadBalancerSourceRanges (this annotation is "
+	       "read by cloud load balancers)");
 	expect(f, "status.loadBalancer.ingress[1]", SN_NOTE, 14, 7, "Service default/lb",
 	       "ignored: hostname \"lb.example.com\" without an ip (svcnft programs IP addresses "
 	       "only)");
@@ -753,13 +755,108 @@ static void test_load_balancer_errors(void **state)
 	expect(f, "spec.internalTrafficPolicy", SN_ERROR, 8, 26, obj,
 	       "\"Global\" is not a traffic policy (allowed: Cluster, Local)");
 	expect(f, "spec.externalIPs[0]", SN_ERROR, 9, 17, obj,
-	       "\"0.0.0.0\" is the unspecified address (allowed: a unicast address)");
+	       "\"0.0.0.0\" is the unspecified address (the API server refuses it)");
 	expect(f, "spec.externalIPs[1]", SN_ERROR, 9, 26, obj,
 	       "\"192.0.2.300\" is not an IP address");
 	expect(f, "status.loadBalancer.ingress[0].ipMode", SN_ERROR, 13, 32, obj,
 	       "\"Tunnel\" is not an ipMode (allowed: VIP, Proxy)");
 	expect(f, "status.loadBalancer.ingress[1].ip", SN_ERROR, 14, 12, obj,
 	       "\"192.0.2\" is not an IP address");
+}
+
+/* externalIPs the API server refuses (ValidateNonSpecialIP): as frontends they
+ * would capture the node's own traffic, 169.254.169.254 the cloud metadata
+ * service. Other multicast and the broadcast address are accepted there. */
+static void test_external_ips_special(void **state)
+{
+	struct fx *f = *state;
+	const char *obj = "Service default/grab";
+	int r = load(f, "grab.yaml",
+		     "apiVersion: v1\n"					/* 1 */
+		     "kind: Service\n"					/* 2 */
+		     "metadata: {name: grab}\n"				/* 3 */
+		     "spec:\n"						/* 4 */
+		     "  ports: [{port: 80}]\n"				/* 5 */
+		     "  externalIPs:\n"					/* 6 */
+		     "  - 127.0.0.1\n"					/* 7 */
+		     "  - 169.254.169.254\n"				/* 8 */
+		     "  - 224.0.0.5\n"					/* 9 */
+		     "  - 'fe80::1'\n"					/* 10 */
+		     "  - 'ff02::1'\n"					/* 11 */
+		     "  - '::ffff:127.0.0.2'\n"				/* 12 */
+		     "---\n"
+		     "apiVersion: v1\n"
+		     "kind: Service\n"
+		     "metadata: {name: ok}\n"
+		     "spec:\n"
+		     "  ports: [{port: 80}]\n"
+		     "  externalIPs: [239.1.2.3, 203.0.113.010, 224.0.1.1, 'ff05::1']\n");
+
+	assert_int_equal(r, 6);
+	expect(f, "spec.externalIPs[0]", SN_ERROR, 7, 5, obj,
+	       "\"127.0.0.1\" is in the loopback range (127.0.0.0/8) (the API server refuses it)");
+	expect(f, "spec.externalIPs[1]", SN_ERROR, 8, 5, obj,
+	       "\"169.254.169.254\" is in the link-local range (169.254.0.0/16) (the API server "
+	       "refuses it)");
+	expect(f, "spec.externalIPs[2]", SN_ERROR, 9, 5, obj,
+	       "\"224.0.0.5\" is in the link-local multicast range (224.0.0.0/24) (the API server "
+	       "refuses it)");
+	expect(f, "spec.externalIPs[3]", SN_ERROR, 10, 5, obj,
+	       "\"fe80::1\" is in the link-local range (fe80::/10) (the API server refuses it)");
+	expect(f, "spec.externalIPs[4]", SN_ERROR, 11, 5, obj,
+	       "\"ff02::1\" is a link-local multicast address (scope 2) (the API server refuses it)");
+	expect(f, "spec.externalIPs[5]", SN_ERROR, 12, 5, obj,
+	       "\"::ffff:127.0.0.2\" is in the loopback range (127.0.0.0/8) (the API server "
+	       "refuses it)");
+	/* the whole Service is refused, as the API server refuses it */
+	assert_int_equal(f->w->nsvcs, 1);
+	assert_string_equal(f->w->svcs[0].name, "ok");
+	assert_int_equal(f->w->svcs[0].nexternal_ips, 4);
+	assert_string_equal(addr(&f->w->svcs[0].external_ips[1]), "203.0.113.10");
+}
+
+/* Leading zeros are decimal to the API server (ParseIPSloppy), never octal;
+ * endpoints in non-link-local multicast and broadcast are accepted. */
+static void test_sloppy_addresses(void **state)
+{
+	struct fx *f = *state;
+	const struct svc_service *s;
+	const struct svc_slice *sl;
+	int r = load(f, "sloppy.yaml",
+		     "apiVersion: v1\n"
+		     "kind: Service\n"
+		     "metadata: {name: lb}\n"
+		     "spec:\n"
+		     "  type: LoadBalancer\n"
+		     "  clusterIP: 198.18.0.010\n"
+		     "  ports: [{port: 80}]\n"
+		     "  loadBalancerSourceRanges: [010.1.2.0/24, '2001:0db8::/032']\n"
+		     "status: {loadBalancer: {ingress: [{ip: 203.0.113.007}]}}\n"
+		     "---\n"
+		     "apiVersion: discovery.k8s.io/v1\n"
+		     "kind: EndpointSlice\n"
+		     "metadata:\n"
+		     "  name: lb-1\n"
+		     "  labels: {kubernetes.io/service-name: lb}\n"
+		     "addressType: IPv4\n"
+		     "ports: [{port: 8080}]\n"
+		     "endpoints:\n"
+		     "- addresses: [239.1.2.3]\n"
+		     "- addresses: [198.019.001.099]\n"
+		     "- addresses: [255.255.255.255]\n");
+
+	assert_no_errors(f, r);
+	s = svc(f, "default", "lb");
+	assert_string_equal(addr(&s->cluster_ips[0]), "198.18.0.10");
+	assert_string_equal(addr(&s->source_ranges[0]), "10.1.2.0/24");
+	assert_string_equal(addr(&s->source_ranges[1]), "2001:db8::/32");
+	assert_string_equal(addr(&s->lb_ingress[0].ip), "203.0.113.7");
+	assert_int_equal(f->w->nslices, 1);
+	sl = &f->w->slices[0];
+	assert_int_equal(sl->neps, 3);
+	assert_string_equal(addr(&sl->eps[0].addr), "239.1.2.3");
+	assert_string_equal(addr(&sl->eps[1].addr), "198.19.1.99");
+	assert_string_equal(addr(&sl->eps[2].addr), "255.255.255.255");
 }
 
 /* ---- EndpointSlices ---- */
@@ -844,7 +941,7 @@ static void test_slice_errors(void **state)
 		     "kind: EndpointSlice\n"				/* 2 */
 		     "metadata:\n"					/* 3 */
 		     "  name: web-1\n"					/* 4 */
-		     "  labels: {kubernetes.io/service-name: Web}\n"	/* 5 */
+		     "  labels: {kubernetes.io/service-name: 'W b'}\n"	/* 5 */
 		     "addressType: IPv6\n"				/* 6 */
 		     "ports:\n"						/* 7 */
 		     "- {name: a, port: 65536, protocol: tcp}\n"	/* 8 */
@@ -860,11 +957,11 @@ static void test_slice_errors(void **state)
 		     "  hints: {forZones: [{name: 'a b'}]}\n"		/* 18 */
 		     "  targetRef: {name: 'x/y'}\n");			/* 19 */
 
-	assert_int_equal(r, 12);
+	assert_int_equal(r, 11);
 	assert_int_equal(f->w->nslices, 0);
 	expect(f, "metadata.labels[kubernetes.io/service-name]", SN_ERROR, 5, 40, obj,
-	       "\"Web\" is not a valid Service name (RFC 1035 label: lowercase letters, digits and "
-	       "'-', starting with a letter, at most 63)");
+	       "\"W b\" is not a valid label value (label value: letters, digits, '-', '_' and '.', "
+	       "starting and ending with a letter or digit, at most 63)");
 	expect(f, "ports[0].port", SN_ERROR, 8, 19, obj, "65536 is not a port (allowed: 1-65535)");
 	expect(f, "ports[0].protocol", SN_ERROR, 8, 36, obj,
 	       "\"tcp\" is not a protocol (allowed: TCP, UDP, SCTP)");
@@ -875,7 +972,7 @@ static void test_slice_errors(void **state)
 	expect(f, "endpoints[1].addresses", SN_ERROR, 12, 14, obj,
 	       "missing (required: at least one address)");
 	expect(f, "endpoints[2].addresses[0]", SN_ERROR, 13, 15, obj,
-	       "\"::1\" is a loopback address (allowed: an address a Pod or node is reached at)");
+	       "\"::1\" is the loopback address (::1) (the API server refuses it)");
 	expect(f, "endpoints[2].nodeName", SN_ERROR, 14, 13, obj,
 	       "\"Node_1\" is not a valid node name (RFC 1123 subdomain: lowercase letters, digits, "
 	       "'-' and '.', starting and ending with a letter or digit, at most 253)");
@@ -886,9 +983,31 @@ static void test_slice_errors(void **state)
 	expect(f, "endpoints[4].hints.forZones[0].name", SN_ERROR, 18, 29, obj,
 	       "\"a b\" is not a valid zone name (label value: letters, digits, '-', '_' and '.', "
 	       "starting and ending with a letter or digit, at most 63)");
-	expect(f, "endpoints[4].targetRef.name", SN_ERROR, 19, 21, obj,
-	       "\"x/y\" is not a valid object name (RFC 1123 subdomain: lowercase letters, digits, "
-	       "'-' and '.', starting and ending with a letter or digit, at most 253)");
+	/* targetRef is only shown to people: never an error */
+	expect(f, "endpoints[4].targetRef.name", SN_WARNING, 19, 21, obj,
+	       "\"x/y\" is not an object name: not shown");
+}
+
+/* A label value the API server accepts but no Service can be named: the
+ * slice belongs to no Service, so kube-proxy never uses it: a note. */
+static void test_slice_orphan_label(void **state)
+{
+	struct fx *f = *state;
+	int r = load(f, "orphan.yaml",
+		     "apiVersion: discovery.k8s.io/v1\n"			/* 1 */
+		     "kind: EndpointSlice\n"				/* 2 */
+		     "metadata:\n"					/* 3 */
+		     "  name: web-1\n"					/* 4 */
+		     "  labels: {kubernetes.io/service-name: Web}\n"	/* 5 */
+		     "addressType: IPv4\n"				/* 6 */
+		     "endpoints: [{addresses: [198.18.1.1]}]\n");
+
+	assert_no_errors(f, r);
+	assert_int_equal(f->w->nslices, 0);
+	expect(f, "metadata.labels[kubernetes.io/service-name]", SN_NOTE, 5, 40,
+	       "EndpointSlice default/web-1",
+	       "skipped: \"Web\" is not a Service name (RFC 1035 label), so the slice belongs to no "
+	       "Service");
 }
 
 static void test_slice_skipped(void **state)
@@ -1029,6 +1148,118 @@ static void test_endpoints_skipped(void **state)
 	      "skipped: label service.kubernetes.io/headless (kube-proxy does not read it)");
 }
 
+/* v1 Endpoints the mirroring controller never mirrors into an EndpointSlice
+ * (skip-mirror, leader-election records): kube-proxy never sees them. */
+static void test_endpoints_not_mirrored(void **state)
+{
+	struct fx *f = *state;
+	int r = load(f, "nomirror.yaml",
+		     "apiVersion: v1\n"
+		     "kind: Endpoints\n"
+		     "metadata:\n"
+		     "  name: manual\n"
+		     "  labels: {endpointslice.kubernetes.io/skip-mirror: \"true\"}\n"
+		     "subsets: [{addresses: [{ip: 198.18.2.1}], ports: [{port: 80}]}]\n"
+		     "---\n"
+		     "apiVersion: v1\n"
+		     "kind: Endpoints\n"
+		     "metadata:\n"
+		     "  name: lock\n"
+		     "  annotations: {control-plane.alpha.kubernetes.io/leader: '{}'}\n"
+		     "subsets: [{addresses: [{ip: 198.18.2.2}], ports: [{port: 80}]}]\n"
+		     "---\n"
+		     "apiVersion: v1\n"
+		     "kind: Endpoints\n"
+		     "metadata:\n"
+		     "  name: mirrored\n"
+		     "  labels: {endpointslice.kubernetes.io/skip-mirror: \"false\"}\n"
+		     "subsets: [{addresses: [{ip: 198.18.2.3}], ports: [{port: 80}]}]\n");
+
+	assert_no_errors(f, r);
+	assert_int_equal(f->w->nslices, 1);
+	assert_string_equal(f->w->slices[0].name, "mirrored");
+	assert_int_equal(f->d.n, 2);
+	check(&f->d.recs[0], SN_NOTE, 1, 1, "Endpoints default/manual",
+	      "skipped: label endpointslice.kubernetes.io/skip-mirror=true (no EndpointSlice is "
+	      "mirrored from it, and kube-proxy reads only EndpointSlices)");
+	check(&f->d.recs[1], SN_NOTE, 8, 1, "Endpoints default/lock",
+	      "skipped: annotation control-plane.alpha.kubernetes.io/leader (a leader-election "
+	      "record: no EndpointSlice is mirrored from it)");
+}
+
+/* hints.forNodes is read (PreferSameNode) and checked as node names. */
+static void test_slice_node_hints(void **state)
+{
+	struct fx *f = *state;
+	int r = load(f, "nh.yaml",
+		     "apiVersion: discovery.k8s.io/v1\n"			/* 1 */
+		     "kind: EndpointSlice\n"				/* 2 */
+		     "metadata:\n"					/* 3 */
+		     "  name: web-1\n"					/* 4 */
+		     "  labels: {kubernetes.io/service-name: web}\n"	/* 5 */
+		     "addressType: IPv4\n"				/* 6 */
+		     "endpoints:\n"					/* 7 */
+		     "- addresses: [198.18.1.1]\n"			/* 8 */
+		     "  hints: {forNodes: [{name: node-a}, {name: node-b}]}\n"	/* 9 */
+		     "- addresses: [198.18.1.2]\n"			/* 10 */
+		     "  hints: {forNodes: [{name: Node_B}]}\n");	/* 11 */
+
+	assert_int_equal(r, 1);
+	expect(f, "endpoints[1].hints.forNodes[0].name", SN_ERROR, 11, 29,
+	       "EndpointSlice default/web-1",
+	       "\"Node_B\" is not a valid node name (RFC 1123 subdomain: lowercase letters, digits, "
+	       "'-' and '.', starting and ending with a letter or digit, at most 253)");
+	svc_world_free(f->w);
+	f->w = svc_world_alloc();
+	sn_diag_free(&f->d);
+	sn_diag_init(&f->d);
+	r = load(f, "nh2.yaml",
+		 "apiVersion: discovery.k8s.io/v1\n"
+		 "kind: EndpointSlice\n"
+		 "metadata:\n"
+		 "  name: web-1\n"
+		 "  labels: {kubernetes.io/service-name: web}\n"
+		 "addressType: IPv4\n"
+		 "endpoints:\n"
+		 "- addresses: [198.18.1.1]\n"
+		 "  hints: {forNodes: [{name: node-a}, {name: node-b}]}\n");
+	assert_no_errors(f, r);
+	assert_int_equal(f->w->slices[0].eps[0].nnode_hints, 2);
+	assert_string_equal(f->w->slices[0].eps[0].node_hints[1], "node-b");
+}
+
+/* A Node's primary IPs: InternalIPs before ExternalIPs, one per family. */
+static void test_node_addresses(void **state)
+{
+	struct fx *f = *state;
+	const struct svc_node *n;
+	int r = load(f, "node.yaml",
+		     "apiVersion: v1\n"					/* 1 */
+		     "kind: Node\n"					/* 2 */
+		     "metadata: {name: node-a}\n"			/* 3 */
+		     "status:\n"					/* 4 */
+		     "  addresses:\n"					/* 5 */
+		     "  - {type: Hostname, address: node-a}\n"		/* 6 */
+		     "  - {type: ExternalIP, address: '2001:db8::7'}\n"	/* 7 */
+		     "  - {type: ExternalIP, address: 203.0.113.1}\n"	/* 8 */
+		     "  - {type: InternalIP, address: 192.0.2.010}\n"	/* 9 */
+		     "  - {type: InternalIP, address: 192.0.2.2}\n");	/* 10 */
+
+	assert_no_errors(f, r);
+	n = &f->w->nodes[0];
+	assert_int_equal(n->nprimary_ips, 2);
+	assert_string_equal(addr(&n->primary_ips[0]), "192.0.2.10");
+	assert_string_equal(addr(&n->primary_ips[1]), "2001:db8::7");
+	r = load(f, "node2.yaml",
+		 "apiVersion: v1\n"
+		 "kind: Node\n"
+		 "metadata: {name: node-b}\n"
+		 "status: {addresses: [{type: InternalIP, address: 192.0.2.300}]}\n");
+	assert_int_equal(r, 1);
+	expect(f, "status.addresses[0].address", SN_ERROR, 4, 50, "Node node-b",
+	       "\"192.0.2.300\" is not an IP address");
+}
+
 static void test_endpoints_errors(void **state)
 {
 	struct fx *f = *state;
@@ -1048,7 +1279,7 @@ static void test_endpoints_errors(void **state)
 	assert_int_equal(r, 4);
 	assert_int_equal(f->w->nslices, 0);
 	expect(f, "subsets[0].addresses[0].ip", SN_ERROR, 6, 10, obj,
-	       "\"127.0.0.1\" is a loopback address (allowed: an address a Pod or node is reached at)");
+	       "\"127.0.0.1\" is in the loopback range (127.0.0.0/8) (the API server refuses it)");
 	expect(f, "subsets[0].addresses[1].ip", SN_ERROR, 7, 5, obj,
 	       "missing (required: the endpoint's IP address)");
 	expect(f, "subsets[0].ports[0].port", SN_ERROR, 9, 5, obj,
@@ -1767,13 +1998,31 @@ static void test_kpconfig_errors(void **state)
 	expect(f, "nftables.masqueradeAll", SN_ERROR, 5, 46, obj,
 	       "expected a boolean (true or false), got the integer 1");
 	expect(f, "nodePortAddresses[0]", SN_ERROR, 6, 21, obj,
-	       "\"primary\" is not supported by svcnft yet (give the CIDRs of the node's addresses, "
-	       "e.g. 198.51.100.0/24)");
+	       "\"primary\" must be the only entry (it may not be combined with CIDRs)");
 	expect(f, "nodePortAddresses[1]", SN_ERROR, 6, 30, obj,
 	       "\"198.51.100.1\" is not a CIDR (like 198.51.100.0/24 or 2001:db8::/64)");
 	expect(f, "detectLocalMode", SN_WARNING, 7, 18, obj,
 	       "\"NodeCIDR\" is not supported: svcnft detects local traffic by clusterCIDR");
 	assert_int_equal(cfg.ncluster_cidrs, 1);
+	assert_false(cfg.nodeport_primary);
+	input_kpconfig_free(&cfg);
+}
+
+/* nodePortAddresses: [primary], kube-proxy's nftables-mode default */
+static void test_kpconfig_primary(void **state)
+{
+	struct fx *f = *state;
+	struct input_kpconfig cfg;
+	const char *text =
+		"apiVersion: kubeproxy.config.k8s.io/v1alpha1\n"
+		"kind: KubeProxyConfiguration\n"
+		"nodePortAddresses: [primary]\n";
+	int r = input_load_kpconfig_buffer("kp.yaml", text, strlen(text), &cfg, &f->d);
+
+	assert_int_equal(r, 0);
+	assert_true(cfg.has_nodeport_addresses);
+	assert_true(cfg.nodeport_primary);
+	assert_int_equal(cfg.nnodeport_addrs, 0);
 	input_kpconfig_free(&cfg);
 }
 
@@ -1824,12 +2073,18 @@ int main(void)
 		T(test_external_name_errors),
 		T(test_load_balancer),
 		T(test_load_balancer_errors),
+		T(test_external_ips_special),
+		T(test_sloppy_addresses),
 		T(test_slice),
 		T(test_slice_errors),
 		T(test_slice_skipped),
+		T(test_slice_orphan_label),
 		T(test_endpoints),
 		T(test_endpoints_skipped),
 		T(test_endpoints_errors),
+		T(test_node_addresses),
+		T(test_endpoints_not_mirrored),
+		T(test_slice_node_hints),
 		T(test_node),
 		T(test_multi_document),
 		T(test_yaml_syntax_error),
@@ -1854,6 +2109,7 @@ int main(void)
 		T(test_kpconfig),
 		T(test_kpconfig_kubeadm),
 		T(test_kpconfig_errors),
+		T(test_kpconfig_primary),
 		T(test_kpconfig_missing),
 #undef T
 	};

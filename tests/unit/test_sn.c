@@ -151,6 +151,47 @@ static void test_prefix_parse(void **state)
 	assert_int_equal(sn_prefix_parse(&a, NULL, false), -1);
 }
 
+/* ParseIPSloppy / ParseCIDRSloppy: leading zeros are decimal, never octal. */
+static void test_addr_parse_sloppy(void **state)
+{
+	static const struct {
+		const char *in, *out;
+	} good[] = {
+		{ "198.18.0.010", "198.18.0.10" },
+		{ "010.001.000.255", "10.1.0.255" },
+		{ "0000000001.2.3.4", "1.2.3.4" },
+		{ "1.2.3.0", "1.2.3.0" },
+		{ "2001:0db8::0001", "2001:db8::1" },
+		{ "::ffff:010.0.0.1", "::ffff:10.0.0.1" },
+		{ "2001:db8::", "2001:db8::" },
+		{ "00000000001::", "1::" },	/* Go 1.16 reads any number of hex zeros */
+	};
+	static const char *const bad[] = {
+		"", "1.2.3", "1.2.3.4.5", "0256.1.1.1", "1.2.3.4 ", "1..2.3", "1.2.3.4/32",
+		"a.b.c.d", "2001:db8::1::2", "1.2.3.-4", ".1.2.3", "12345::",
+	};
+	char buf[SN_ADDR_STRLEN];
+	struct sn_addr a;
+	size_t i;
+
+	for (i = 0; i < SN_ARRAY_SIZE(good); i++) {
+		assert_int_equal(sn_addr_parse_sloppy(&a, good[i].in), 0);
+		assert_string_equal(sn_addr_str(&a, buf), good[i].out);
+	}
+	for (i = 0; i < SN_ARRAY_SIZE(bad); i++)
+		assert_int_equal(sn_addr_parse_sloppy(&a, bad[i]), -1);
+	assert_int_equal(sn_addr_parse_sloppy(&a, NULL), -1);
+
+	assert_int_equal(sn_prefix_parse_sloppy(&a, "010.1.2.0/024"), 0);
+	assert_string_equal(sn_prefix_str(&a, buf), "10.1.2.0/24");
+	assert_int_equal(sn_prefix_parse_sloppy(&a, "2001:0db8::/032"), 0);
+	assert_string_equal(sn_prefix_str(&a, buf), "2001:db8::/32");
+	assert_int_equal(sn_prefix_parse_sloppy(&a, "10.1.2.0/33"), -1);
+	assert_int_equal(sn_prefix_parse_sloppy(&a, "10.1.2.0/"), -1);
+	/* the strict parser still refuses them (command-line flags) */
+	assert_int_equal(sn_prefix_parse(&a, "010.1.2.0/24", true), -1);
+}
+
 static void test_addr_str(void **state)
 {
 	char buf[SN_ADDR_STRLEN];
@@ -364,6 +405,7 @@ int main(void)
 		cmocka_unit_test(test_buf),
 		cmocka_unit_test(test_addr_parse),
 		cmocka_unit_test(test_prefix_parse),
+		cmocka_unit_test(test_addr_parse_sloppy),
 		cmocka_unit_test(test_addr_str),
 		cmocka_unit_test(test_addr_cmp_contains),
 		cmocka_unit_test(test_hash),
