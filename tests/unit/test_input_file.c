@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -40,10 +41,17 @@ static char *manifest(size_t *len)
 	return b.s;
 }
 
-/* Rewrite the file in place for ever: truncate, then write it again. */
-static void rewriter(const char *path, const char *text, size_t len)
+/* Rewrite the file in place, truncate then write it again, until the
+ * parent kills it; should the parent die first (a failed assertion, a
+ * SIGBUS this test exists to catch), the kernel kills it with its parent,
+ * and it stops by itself after MAX_SECONDS anyway. */
+static void rewriter(const char *path, const char *text, size_t len, pid_t parent)
 {
-	for (;;) {
+	time_t t0 = time(NULL);
+
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+		_exit(1);
+	while (time(NULL) - t0 <= MAX_SECONDS) {
 		FILE *f = fopen(path, "r+");
 
 		if (!f)
@@ -55,6 +63,7 @@ static void rewriter(const char *path, const char *text, size_t len)
 		fclose(f);
 		usleep(3000);	/* whole for a while: some loads see all of it */
 	}
+	_exit(0);
 }
 
 static void test_truncated_while_read(void **state)
@@ -66,7 +75,7 @@ static void test_truncated_while_read(void **state)
 	size_t len;
 	char *text = manifest(&len);
 	int fd = mkstemp(path), st;
-	pid_t child;
+	pid_t child, self = getpid();
 
 	(void)state;
 	assert_true(fd >= 0);
@@ -75,7 +84,7 @@ static void test_truncated_while_read(void **state)
 	child = fork();
 	assert_true(child >= 0);
 	if (!child)
-		rewriter(path, text, len);
+		rewriter(path, text, len, self);
 	for (round = 0; round < ROUNDS && time(NULL) - t0 < MAX_SECONDS; round++) {
 		struct svc_world *w = svc_world_alloc();
 		struct sn_diag d;
