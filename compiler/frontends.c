@@ -68,12 +68,26 @@ bool comp_frontend_has_ep(const struct comp_frontend *f, const struct sn_addr *a
 	return f->neps && bsearch(&key, f->eps, f->neps, sizeof(*f->eps), ep_cmp) != NULL;
 }
 
+/* Sort and drop duplicates. */
+static unsigned ep_uniq(struct comp_fe_ep *v, unsigned n)
+{
+	unsigned i, j;
+
+	if (!n)
+		return 0;
+	qsort(v, n, sizeof(*v), ep_cmp);
+	for (i = 0, j = 0; i < n; i++)
+		if (!j || ep_cmp(&v[j - 1], &v[i]))
+			v[j++] = v[i];
+	return j;
+}
+
 /* The endpoints a frontend's DNAT may choose, from one or two of the
  * categorised lists (cluster-wide and local), sorted, without duplicates. */
 static void set_eps(struct comp_frontend *f, struct comp_ep *const *a, unsigned na,
 		    struct comp_ep *const *b, unsigned nb)
 {
-	unsigned i, j;
+	unsigned i;
 
 	f->eps = sn_calloc(na + nb + 1, sizeof(*f->eps));
 	f->neps = 0;
@@ -81,11 +95,7 @@ static void set_eps(struct comp_frontend *f, struct comp_ep *const *a, unsigned 
 		f->eps[f->neps++] = (struct comp_fe_ep){ .addr = a[i]->addr, .port = a[i]->port };
 	for (i = 0; i < nb; i++)
 		f->eps[f->neps++] = (struct comp_fe_ep){ .addr = b[i]->addr, .port = b[i]->port };
-	qsort(f->eps, f->neps, sizeof(*f->eps), ep_cmp);
-	for (i = 0, j = 0; i < f->neps; i++)
-		if (!j || ep_cmp(&f->eps[j - 1], &f->eps[i]))
-			f->eps[j++] = f->eps[i];
-	f->neps = j;
+	f->neps = ep_uniq(f->eps, f->neps);
 }
 
 struct fctx {
@@ -169,19 +179,6 @@ static void free_fe(struct comp_frontend *f)
 	free(f->keep);
 }
 
-/* Sort and drop duplicates. */
-static unsigned ep_uniq(struct comp_fe_ep *v, unsigned n)
-{
-	unsigned i, j;
-
-	if (!n)
-		return 0;
-	qsort(v, n, sizeof(*v), ep_cmp);
-	for (i = 0, j = 0; i < n; i++)
-		if (!j || ep_cmp(&v[j - 1], &v[i]))
-			v[j++] = v[i];
-	return j;
-}
 
 /* keep: eps and the serving endpoints of the port (e->all). */
 static void set_keep(struct comp_frontend *f, const struct comp_eps *e)
