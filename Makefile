@@ -23,7 +23,7 @@ override LDLIBS += $(PKG_LIBS)
 
 # One folder per pipeline stage; everything but cli/ goes into the library the
 # tests link against.
-LIB_DIRS := lib model input compiler rules netlink kube agent
+LIB_DIRS := lib model input compiler rules netlink reconcile kube agent
 LIB_SRCS := $(sort $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c)))
 CLI_SRCS := $(sort $(wildcard cli/*.c))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
