@@ -125,3 +125,36 @@ int rc_dry_apply(struct rs_ruleset *k, const struct rs_diff *d, char **why)
 	k->genid++;
 	return 0;
 }
+
+/* The test hook in a dry run: the kernel refuses the corrupted element or
+ * rule, told as netlink/ tells a refusal (the op, the element). */
+bool rc_dry_refuse(const struct rs_diff *d, const struct nlk_batch_opts *o, struct nlk_result *r)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		const struct rs_op *op = &d->ops[i];
+		bool hit = false;
+
+		if (o->corrupt_chain && op->type == RS_OP_ADD_RULES &&
+		    !strcmp(op->chain->name, o->corrupt_chain))
+			hit = true;
+		for (size_t k = 0; !hit && o->corrupt_elem && k < op->nelems; k++)
+			hit = op->elems[k] == o->corrupt_elem;
+		if (!hit)
+			continue;
+		r->errs = sn_calloc(1, sizeof(*r->errs));
+		r->nerrs = r->errs_cap = 1;
+		r->errs[0].err = 22;	/* EINVAL, as the kernel answers the hook */
+		r->errs[0].what = sn_asprintf("%s (dry run: the test hook)",
+					      op->type == RS_OP_ADD_RULES ? "add rule" : "add element");
+		r->errs[0].op = op;
+		if (op->type == RS_OP_ADD_RULES) {
+			r->errs[0].chain = sn_strdup(op->chain->name);
+		} else {
+			r->errs[0].elem = o->corrupt_elem;
+			r->errs[0].elems = op->elems;
+			r->errs[0].nelems = op->nelems;
+		}
+		return true;
+	}
+	return false;
+}

@@ -90,6 +90,8 @@ void rc_hmap_free(struct rc_hmap *m)
 	memset(m, 0, sizeof(*m));
 }
 
+static void add_name(char ***v, size_t *n, size_t *cap, const char *name);
+
 /* ---- the index ---- */
 
 /* An element of a shared set of the view and how many Services put it there. */
@@ -449,6 +451,12 @@ void rc_state_free(struct rc_state *st)
 		free(st->pending[i]);
 	free(st->pending);
 	free(st);
+}
+
+void rc_state_set_pending(struct rc_state *st, const char *const *names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		add_name(&st->pending, &st->npending, &st->pending_cap, names[i]);
 }
 
 size_t rc_state_pending(const struct rc_state *st, const char *const **names)
@@ -1703,7 +1711,9 @@ int rc_state_sync(struct rc_state *st, struct nlk_sock *s, const struct comp_opt
 			char *dw = NULL;
 
 			sst = NLK_SENT;
-			if (dry && rc_dry_apply(dry, &p.d, &dw) < 0) {
+			if (rc_dry_refuse(&p.d, &bo, &r))
+				sst = NLK_REFUSED;
+			else if (dry && rc_dry_apply(dry, &p.d, &dw) < 0) {
 				sn_buf_add(&why, dw);
 				sst = NLK_FAILED;
 			}

@@ -72,11 +72,15 @@ int rc_state_sync(struct rc_state *st, struct nlk_sock *s, const struct comp_opt
 
 /* Names the last sync isolated: retried by the next one. */
 size_t rc_state_pending(const struct rc_state *st, const char *const **names);
+void rc_state_set_pending(struct rc_state *st, const char *const *names, size_t n);
 
 /* ---- dry runs (dry.c) ---- */
 struct rs_ruleset *rc_ruleset_copy(const struct rs_ruleset *src);
 /* Apply d to k as the kernel would; -1 (and why) where it would refuse. */
 int rc_dry_apply(struct rs_ruleset *k, const struct rs_diff *d, char **why);
+/* A dry run's answer to the test hook (SVCNFT_TEST_REFUSE_SERVICE): true,
+ * with r filled as netlink/ fills a refusal, when o corrupts part of d. */
+bool rc_dry_refuse(const struct rs_diff *d, const struct nlk_batch_opts *o, struct nlk_result *r);
 
 /* ---- shared with reconcile.c ---- */
 const char *rc_test_refuse_service(void);

@@ -551,7 +551,9 @@ static enum nlk_send_status send_diff(struct rc *rc, const struct rs_diff *d, ui
 		char *dw = NULL;
 
 		st = NLK_SENT;
-		if (!check && rc_dry_apply(rc->dry, d, &dw) < 0) {
+		if (rc_dry_refuse(d, &o, r))
+			st = NLK_REFUSED;
+		else if (!check && rc_dry_apply(rc->dry, d, &dw) < 0) {
 			sn_buf_add(&why, dw);
 			st = NLK_FAILED;
 		}
@@ -656,13 +658,25 @@ static void world_without(const struct svc_world *w, char *const *ex, size_t nex
  * conntrack. old_st: the index before, whose frontends are the previous
  * ones.
  */
-static void committed(struct rc *rc, const struct svc_world *w, struct rs_ruleset *want,
+static void committed(struct rc *rc, const struct svc_world *w0, struct rs_ruleset *want,
 		      uint32_t genid, struct rc_report *rep)
 {
 	struct rc_state *old_st = rc->st;
 	struct rs_ruleset *assembled = NULL;
+	const struct svc_world *w = w0;
+	struct svc_world ww = { 0 };
+	char **iso = NULL;
 	char *why = NULL;
 
+	/* the Services isolated were left out of want: of the index too, and
+	 * retried by the next rc_sync */
+	if (rep->nisolated) {
+		iso = sn_calloc(rep->nisolated + 1, sizeof(*iso));
+		for (size_t i = 0; i < rep->nisolated; i++)
+			iso[i] = rep->isolated[i].service;
+		world_without(w0, iso, rep->nisolated, &ww);
+		w = &ww;
+	}
 	rc->st = NULL;
 	rs_ruleset_free(rc->view);
 	rc->view = want;
@@ -675,6 +689,7 @@ static void committed(struct rc *rc, const struct svc_world *w, struct rs_rulese
 		if (rc->st) {
 			rs_ruleset_free(rc->view);
 			rc->view = assembled;
+			rc_state_set_pending(rc->st, (const char *const *)iso, rep->nisolated);
 		} else {
 			struct sn_buf b = { .s = why };
 
@@ -699,6 +714,8 @@ static void committed(struct rc *rc, const struct svc_world *w, struct rs_rulese
 		after_commit(rc, w, rep);
 	}
 	rc_state_free(old_st);
+	free(ww.svcs);
+	free(iso);
 }
 
 /*

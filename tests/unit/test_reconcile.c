@@ -409,10 +409,152 @@ static void test_endpoint_change_is_small(void **state)
 	free(c);
 }
 
+/* rc's view and its dry kernel both equal the compile of cluster c. */
+static void expect_cluster(struct rc *rc, const struct cluster *c, const struct comp_opts *o,
+			   unsigned step)
+{
+	struct svc_world *w = world_of(c, o);
+
+	expect_view_is_compile(rc, w, o, step);
+	svc_world_free(w);
+}
+
+static void small_cluster(struct cluster *c, unsigned n)
+{
+	c->seed = 9;
+	for (unsigned i = 0; i < n; i++) {
+		struct svc *s = &c->s[i];
+
+		s->used = true;
+		s->id = c->next_id++;
+		s->ns = 0;
+		random_svc(c, s);
+		s->type = 0;
+		s->fam = 0;
+		s->affinity = s->itp_local = false;
+		s->next = 0;
+		s->neps = 2;
+		for (unsigned k = 0; k < 2; k++)
+			s->eps[k] = (struct ep){ .host = s->id + 1, .x = k + 1, .ready = true,
+						 .serving = true };
+	}
+}
+
+/* The kernel refuses an element of ns0/s0 in a batch that also changes
+ * ns0/s1: s1 is programmed, s0 keeps what it had and is reported; the next
+ * sync, naming nothing, retries s0 and programs it. */
+static void test_isolation_incremental(void **state)
+{
+	struct cluster *c = calloc(1, sizeof(*c)), *mix = calloc(1, sizeof(*c));
+	const char *changed[2] = { "ns0/s0", "ns0/s1" };
+	struct comp_opts o;
+	struct rc_report rep;
+	struct svc_world *w;
+	struct rc *rc;
+
+	opts(&o);
+	small_cluster(c, 3);
+	rc = rc_new(NULL, &o);
+	w = world_of(c, &o);
+	rc_report_init(&rep);
+	assert_int_equal(rc_full_sync(rc, w, false, &rep), 0);
+	rc_report_free(&rep);
+	svc_world_free(w);
+
+	*mix = *c;
+	c->s[0].eps[0].x = 7;
+	c->s[1].eps[0].x = 8;
+	mix->s[1] = c->s[1];	/* s0 as it was, s1 as it is */
+	w = world_of(c, &o);
+	setenv("SVCNFT_TEST_REFUSE_SERVICE", "ns0/s0", 1);
+	rc_report_init(&rep);
+	assert_int_equal(rc_sync(rc, w, changed, 2, &rep), 1);
+	unsetenv("SVCNFT_TEST_REFUSE_SERVICE");
+	assert_int_equal(rep.status, RC_ISOLATED);
+	assert_int_equal(rep.nisolated, 1);
+	assert_string_equal(rep.isolated[0].service, "ns0/s0");
+	assert_non_null(strstr(rep.isolated[0].reason, "add element"));
+	rc_report_free(&rep);
+	expect_cluster(rc, mix, &o, 1);
+
+	rc_report_init(&rep);
+	assert_int_equal(rc_sync(rc, w, NULL, 0, &rep), 0);
+	assert_int_equal(rep.status, RC_APPLIED);
+	rc_report_free(&rep);
+	expect_view_is_compile(rc, w, &o, 2);
+
+	/* without isolation the batch is refused whole, nothing changes */
+	c->s[0].eps[0].x = 9;
+	c->s[1].eps[0].x = 10;
+	*mix = *c;
+	svc_world_free(w);
+	w = world_of(c, &o);
+	rc_set_isolate(rc, false);
+	setenv("SVCNFT_TEST_REFUSE_SERVICE", "ns0/s0", 1);
+	rc_report_init(&rep);
+	assert_int_equal(rc_sync(rc, w, changed, 2, &rep), 1);
+	unsetenv("SVCNFT_TEST_REFUSE_SERVICE");
+	assert_int_equal(rep.status, RC_REFUSED);
+	assert_int_equal(rep.nerrs, 1);
+	assert_string_equal(rep.errs[0].service, "ns0/s0");
+	rc_report_free(&rep);
+	c->s[0].eps[0].x = 7;
+	c->s[1].eps[0].x = 8;
+	expect_cluster(rc, c, &o, 3);
+
+	rc_free(rc);
+	svc_world_free(w);
+	comp_opts_free(&o);
+	free(c);
+	free(mix);
+}
+
+/* A full sync leaves a refused Service out (absent, it was new) and the
+ * next rc_sync retries it. */
+static void test_isolation_full(void **state)
+{
+	struct cluster *c = calloc(1, sizeof(*c)), *without = calloc(1, sizeof(*c));
+	struct comp_opts o;
+	struct rc_report rep;
+	struct svc_world *w;
+	struct rc *rc;
+
+	opts(&o);
+	small_cluster(c, 3);
+	*without = *c;
+	without->s[2].used = false;
+	rc = rc_new(NULL, &o);
+	w = world_of(c, &o);
+	setenv("SVCNFT_TEST_REFUSE_SERVICE", "ns0/s2", 1);
+	rc_report_init(&rep);
+	assert_int_equal(rc_full_sync(rc, w, false, &rep), 1);
+	unsetenv("SVCNFT_TEST_REFUSE_SERVICE");
+	assert_int_equal(rep.status, RC_ISOLATED);
+	assert_int_equal(rep.nisolated, 1);
+	assert_string_equal(rep.isolated[0].service, "ns0/s2");
+	assert_null(rep.warnings);	/* the index holds, without s2 */
+	rc_report_free(&rep);
+	expect_cluster(rc, without, &o, 1);
+
+	rc_report_init(&rep);
+	assert_int_equal(rc_sync(rc, w, NULL, 0, &rep), 0);
+	assert_true(rep.incremental);
+	assert_int_equal(rep.status, RC_APPLIED);
+	rc_report_free(&rep);
+	expect_view_is_compile(rc, w, &o, 2);
+	rc_free(rc);
+	svc_world_free(w);
+	comp_opts_free(&o);
+	free(c);
+	free(without);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_endpoint_change_is_small),
+		cmocka_unit_test(test_isolation_incremental),
+		cmocka_unit_test(test_isolation_full),
 		cmocka_unit_test(test_random_seed1),
 		cmocka_unit_test(test_random_seed2),
 		cmocka_unit_test(test_random_seed3),
