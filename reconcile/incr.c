@@ -886,6 +886,8 @@ void rc_state_frontends(const struct rc_state *st, struct comp_frontends *out)
 		for (struct rc_hnode *x = st->contribs.b[i]; x; x = x->next) {
 			const struct rc_contrib *c = (const struct rc_contrib *)x;
 
+			if (!c->fronts.n)
+				continue;
 			memcpy(out->v + out->n, c->fronts.v, c->fronts.n * sizeof(*out->v));
 			out->n += c->fronts.n;
 		}
@@ -1035,9 +1037,11 @@ static int op_phase(const struct rs_op *op)
 /* Move the ops of src into dst (dst owns their element arrays then). */
 static void diff_take(struct rs_diff *dst, struct rs_diff *src)
 {
-	sn_grow(&dst->ops, &dst->cap, dst->n + src->n, sizeof(*dst->ops));
-	memcpy(dst->ops + dst->n, src->ops, src->n * sizeof(*dst->ops));
-	dst->n += src->n;
+	if (src->n) {	/* no memcpy from NULL (UBSan) */
+		sn_grow(&dst->ops, &dst->cap, dst->n + src->n, sizeof(*dst->ops));
+		memcpy(dst->ops + dst->n, src->ops, src->n * sizeof(*dst->ops));
+		dst->n += src->n;
+	}
 	dst->chains_added += src->chains_added;
 	dst->chains_deleted += src->chains_deleted;
 	dst->chains_replaced += src->chains_replaced;
