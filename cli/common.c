@@ -308,6 +308,12 @@ static void apply_config(struct cli_common *c, struct input_kpconfig *cfg)
 			o->cluster_cidrs[i] = cfg->cluster_cidrs[i];
 		o->ncluster_cidrs = cfg->ncluster_cidrs;
 	}
+	/* bindAddress: kube-proxy's override of the node's primary IP, for
+	 * --nodeport-addresses primary; --node-ip wins */
+	if (cfg->has_node_ip && !o->nnode_ips) {
+		o->node_ips[0] = cfg->node_ip;
+		o->nnode_ips = 1;
+	}
 	if (cfg->has_masquerade_all && !c->set_masq_all)
 		o->masquerade_all = cfg->masquerade_all;
 	if (cfg->has_masquerade_bit && !c->set_masq_bit)

@@ -348,9 +348,32 @@ def case_run_precedence(objs):
             raise AssertionError(f"missing config: exit {r.returncode}, {r.stderr!r}")
 
 
+def case_config_bind_address(objs):
+    """bindAddress is kube-proxy's override of the node's primary IP: it
+    resolves nodePortAddresses [primary] for compile as for run; --node-ip
+    wins; 0.0.0.0 leaves it unknown (exit 3, nothing printed)."""
+    with tempfile.TemporaryDirectory() as d:
+        conf = os.path.join(d, "config.conf")
+        base = ["--node-name", "node-a", "--service-cidr", "198.18.0.0/16", "-f",
+                os.path.join(ROOT, "examples")]
+        for bind, extra, rc, want in [
+                ("192.0.2.10", [], 0, "--nodeport-addresses primary (192.0.2.10)"),
+                ("192.0.2.10", ["--node-ip", "192.0.2.77"], 0, "--nodeport-addresses primary (192.0.2.77)"),
+                ("0.0.0.0", [], 3, "")]:
+            with open(conf, "w") as f:
+                f.write(KP_HEAD + f"bindAddress: {bind}\nnodePortAddresses: [primary]\n")
+            r = run(SVCNFT, "compile", "--config", conf, *base, *extra)
+            if r.returncode != rc or want not in r.stdout or (rc and r.stdout):
+                raise AssertionError(f"bindAddress {bind} {extra}: exit {r.returncode}, "
+                                     f"stderr {r.stderr.strip()!r}")
+            got, _ = print_config("--config", conf, *extra)
+            eq(got["node_ip"], (extra[1] if extra else bind if rc == 0 else ""),
+               f"run's node_ip for bindAddress {bind} {extra}")
+
+
 KUBECTL_CASES = [case_decode, case_daemonset, case_rbac, case_config, case_containerfile,
                  case_run_flags]
-CLI_CASES = [case_run_bad_flags, case_run_defaults, case_run_precedence]
+CLI_CASES = [case_run_bad_flags, case_run_defaults, case_run_precedence, case_config_bind_address]
 CASES = KUBECTL_CASES + CLI_CASES
 
 
