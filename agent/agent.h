@@ -34,11 +34,19 @@ struct agent_opts {
 	char *healthz_bind;		/* --healthz-bind-address: "0.0.0.0:10256"; "" = off */
 	char *metrics_bind;		/* --metrics-bind-address: "127.0.0.1:10249"; "" = off */
 	bool bind_address_hard_fail;	/* --bind-address-hard-fail: exit if a server cannot bind */
+	unsigned set_by_flag;		/* AGENT_SET_*: what the command line set (wins over --config) */
 
 	bool conntrack;			/* UDP conntrack cleanup after each sync (default on) */
-	int verbosity;			/* -v N / logging.verbosity */
+	int verbosity;			/* -v N */
 
-	unsigned set_by_flag;		/* AGENT_SET_*: what the command line set (wins over --config) */
+	/* SIGHUP: fill fresh (agent_opts_init()ed by the agent) from the same
+	 * command line and the re-read --config. 0, or -1 after reporting why
+	 * (the running options stay). NULL: SIGHUP is logged and ignored.
+	 * Applied from fresh: the sync periods, -v, conntrack and the compile
+	 * options (a full sync follows); the node name and the bind addresses
+	 * need a restart (a warning says so). */
+	int (*reload)(void *ctx, struct agent_opts *fresh);
+	void *reload_ctx;
 };
 
 /* The fields --config can also set, as bits of set_by_flag. */
@@ -76,7 +84,9 @@ enum {
 };
 
 /*
- * SIGHUP: read o->config_path again (nothing to do without one). Flags
+ * SIGHUP, in place (an alternative to the reload hook above, for a loop
+ * that wants the file alone re-read and told what changed): read
+ * o->config_path again (nothing to do without one). Flags
  * still win; a field the file no longer has returns to its default. What a
  * running agent takes: sync periods, logging.verbosity, clusterCIDR,
  * masqueradeAll, masqueradeBit, nodePortAddresses. What needs a restart

@@ -193,6 +193,8 @@ int agent_opts_reload(struct agent_opts *o)
 	n.config_path = sn_strdup(o->config_path);
 	n.full_sync_period_ms = o->full_sync_period_ms;
 	n.conntrack = o->conntrack;
+	n.reload = o->reload;
+	n.reload_ctx = o->reload_ctx;
 	if (set & AGENT_SET_KUBECONFIG)
 		set_str(&n.kubeconfig, o->kubeconfig);
 	if (set & AGENT_SET_SYNC)

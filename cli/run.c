@@ -75,6 +75,8 @@ static const struct option run_opts[] = {
 struct run_args {
 	struct agent_opts *o;
 	bool print_config;
+	int argc;		/* the command line, parsed again on SIGHUP */
+	char **argv;
 };
 
 /* kube-proxy's bind flags: "IP:PORT", or an IP that gets the default port;
@@ -331,45 +333,46 @@ static int check_source(const struct cli_common *c, struct agent_opts *o)
 	return CLI_OK;
 }
 
-int cmd_run(int argc, char **argv)
+/*
+ * The whole command line into o: flags, then --config under them, then the
+ * node name's default. Messages go to stderr (flags) and to the log
+ * (--config). Returns CLI_OK, CLI_USAGE or CLI_INVALID; *help when --help.
+ */
+static int parse(int argc, char **argv, struct agent_opts *o, struct run_args *a, bool *help)
 {
-	struct agent_opts o;
-	struct run_args a = { .o = &o };
 	const struct cli_extra extra = {
 		.opts = run_opts,
 		.on_opt = run_on_opt,
-		.ctx = &a,
+		.ctx = a,
 		.usage = RUN_USAGE,
 		.shortopts = "v:",
 		.synopsis = "[OPTIONS] [--config FILE] [--kubeconfig FILE | -f DIR]",
 	};
 	struct cli_common c;
 	struct sn_diag d;
-	bool help;
 	int ret;
 
-	agent_opts_init(&o);
-	ret = cli_parse(argc, argv, "run", &c, &extra, &help);
-	if (help) {
+	a->o = o;
+	ret = cli_parse(argc, argv, "run", &c, &extra, help);
+	if (*help) {
 		cli_usage(stdout, "run", &extra);
-		ret = CLI_OK;
 		goto out;
 	}
 	if (ret)
 		goto out;
-	take_common(&c, &o);
+	take_common(&c, o);
 	if (c.config)
-		o.config_path = sn_strdup(c.config);
-	if ((ret = check_source(&c, &o))) {
+		o->config_path = sn_strdup(c.config);
+	if ((ret = check_source(&c, o))) {
 		fprintf(stderr, "Try `svcnft run --help`.\n");
 		goto out;
 	}
 
 	sn_diag_init(&d);
-	if (agent_opts_load_config(&o, &d) < 0) {
+	if (agent_opts_load_config(o, &d) < 0) {
 		sn_log_diag("--config", &d);
 		fprintf(stderr, "svcnft run: %zu error%s in %s: not started\n", d.errors,
-			d.errors == 1 ? "" : "s", o.config_path);
+			d.errors == 1 ? "" : "s", o->config_path);
 		sn_diag_free(&d);
 		ret = CLI_INVALID;
 		goto out;
@@ -377,31 +380,58 @@ int cmd_run(int argc, char **argv)
 	sn_log_diag("--config", &d);
 	sn_diag_free(&d);
 	/* the kubeconfig the file names is only for the API source */
-	if (o.manifest_dir && o.kubeconfig) {
-		free(o.kubeconfig);
-		o.kubeconfig = NULL;
+	if (o->manifest_dir && o->kubeconfig) {
+		free(o->kubeconfig);
+		o->kubeconfig = NULL;
 	}
 
-	if (!o.comp.node_name)
-		o.comp.node_name = hostname_lower();
-	if (!o.comp.node_name || !svc_valid_dns_subdomain(o.comp.node_name)) {
+	if (!o->comp.node_name)
+		o->comp.node_name = hostname_lower();
+	if (!o->comp.node_name || !svc_valid_dns_subdomain(o->comp.node_name)) {
 		fprintf(stderr, "svcnft run: --node-name: \"");
-		for (const char *p = o.comp.node_name ? o.comp.node_name : ""; *p; p++)
+		for (const char *p = o->comp.node_name ? o->comp.node_name : ""; *p; p++)
 			fputc(*p >= 0x20 && *p < 0x7f ? *p : '?', stderr);
 		fprintf(stderr, "\" is not a valid node name (RFC 1123 subdomain: lowercase letters, "
 				"digits, '-' and '.', at most 253)\n");
 		ret = CLI_USAGE;
-		goto out;
 	}
+out:
+	cli_common_free(&c);
+	return ret;
+}
 
+/* The agent's SIGHUP hook (agent/agent.h): the same command line, and
+ * --config read again, into fresh. */
+static int reload(void *ctx, struct agent_opts *fresh)
+{
+	struct run_args *a = ctx, again = { 0 };
+	bool help;
+
+	again.argc = a->argc;
+	again.argv = a->argv;
+	return parse(a->argc, a->argv, fresh, &again, &help) == CLI_OK ? 0 : -1;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct agent_opts o;
+	struct run_args a = { .argc = argc, .argv = argv };
+	bool help;
+	int ret;
+
+	agent_opts_init(&o);
+	ret = parse(argc, argv, &o, &a, &help);
+	if (ret || help)
+		goto out;
 	if (a.print_config) {
 		print_config(&o);
 		ret = fflush(stdout) || ferror(stdout) ? CLI_RUNTIME : CLI_OK;
 		goto out;
 	}
+	o.reload = reload;
+	o.reload_ctx = &a;
 	ret = agent_run(&o);
 out:
-	cli_common_free(&c);
 	agent_opts_free(&o);
-	return ret;
+	return help ? CLI_OK : ret;
 }
