@@ -47,6 +47,8 @@ static const struct option run_opts[] = {
 	{ "bind-address-hard-fail", optional_argument, NULL, OPT_HARD_FAIL },
 	{ "conntrack-cleanup", no_argument, NULL, OPT_CONNTRACK },
 	{ "no-conntrack-cleanup", no_argument, NULL, OPT_NO_CONNTRACK },
+	{ "conntrack", no_argument, NULL, OPT_CONNTRACK },		/* short aliases */
+	{ "no-conntrack", no_argument, NULL, OPT_NO_CONNTRACK },
 	{ "print-config", no_argument, NULL, OPT_PRINT_CONFIG },
 	{ "v", required_argument, NULL, OPT_V },	/* --v=N, klog's spelling */
 	{ NULL, 0, NULL, 0 },
@@ -66,7 +68,7 @@ static const struct option run_opts[] = {
 	"      --metrics-bind-address IP:PORT  /metrics and /proxyMode (default 127.0.0.1:10249; \"\": off)\n" \
 	"      --bind-address-hard-fail[=true|false]  exit when a server cannot bind (default: retry)\n" \
 	"      --no-conntrack-cleanup   do not delete stale UDP conntrack entries after syncs\n"   \
-	"      --conntrack-cleanup      delete them (the default)\n"                              \
+	"      --conntrack-cleanup      delete them (the default; also --conntrack, --no-conntrack)\n" \
 	"  -v, --v N                    log verbosity: 0 changes and errors, 2 every sync, 4 per object\n" \
 	"      --hostname-override NAME the same as --node-name (kube-proxy's name for it)\n"     \
 	"      --print-config           print the options run would use (flags, --config, defaults) and exit\n" \

@@ -290,6 +290,8 @@ def case_run_defaults(objs):
     got, _ = print_config("--v=2", "--sync-period", "500ms", "-f", ROOT + "/examples")
     eq((got["v"], got["sync_period_ms"], got["source"], got["manifest_dir"]),
        ("2", "500", "dir", ROOT + "/examples"), "--v=N, -f DIR")
+    got, _ = print_config("--v", "3", "--no-conntrack")
+    eq((got["v"], got["conntrack_cleanup"]), ("3", "false"), "--v N, --no-conntrack")
 
 
 def case_run_precedence(objs):
