@@ -69,7 +69,7 @@ static const struct option run_opts[] = {
 	"      --bind-address-hard-fail[=true|false]  exit when a server cannot bind (default: retry)\n" \
 	"      --no-conntrack-cleanup   do not delete stale UDP conntrack entries after syncs\n"   \
 	"      --conntrack-cleanup      delete them (the default; also --conntrack, --no-conntrack)\n" \
-	"  -v, --v N                    log verbosity: 0 changes and errors, 2 every sync, 4 per object\n" \
+	"  -v, --v N                    log verbosity: 0 a line per sync, 2 API lists and watches, 4 every event\n" \
 	"      --hostname-override NAME the same as --node-name (kube-proxy's name for it)\n"     \
 	"      --print-config           print the options run would use (flags, --config, defaults) and exit\n" \
 	"  run's default for --nodeport-addresses is primary (kube-proxy's nftables mode).\n"
