@@ -41,6 +41,8 @@ struct cli_extra {
 	int (*on_opt)(int val, const char *arg, void *ctx);
 	void *ctx;
 	const char *usage;		/* extra usage lines for --help */
+	const char *shortopts;		/* extra short options ("v:"), passed to on_opt as their letter */
+	const char *synopsis;		/* replaces "[OPTIONS] -f PATH..." in the usage line */
 };
 
 /* Parse argv after the subcommand name. Returns CLI_OK, or CLI_USAGE after
@@ -61,5 +63,6 @@ int cmd_compile(int argc, char **argv);
 int cmd_apply(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_cleanup(int argc, char **argv);
+int cmd_run(int argc, char **argv);
 
 #endif

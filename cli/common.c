@@ -43,7 +43,7 @@ static const struct option common_opts[] = {
 void cli_usage(FILE *out, const char *cmd, const struct cli_extra *extra)
 {
 	fprintf(out,
-		"usage: svcnft %s [OPTIONS] -f PATH...\n"
+		"usage: svcnft %s %s\n"
 		"  -f, --filename PATH          manifest file or directory (repeatable; *.yaml, *.yml, *.json)\n"
 		"      --config FILE            KubeProxyConfiguration (v1alpha1); flags win over it\n"
 		"      --node-name NAME         this node (default: the hostname)\n"
@@ -52,10 +52,12 @@ void cli_usage(FILE *out, const char *cmd, const struct cli_extra *extra)
 		"      --masquerade-all         masquerade all traffic to ClusterIPs\n"
 		"      --nodeport-addresses CIDR[,CIDR...]  answer NodePorts only on local addresses in these\n"
 		"      --nodeport-addresses primary  only on the node's primary IPs (--node-ip, or its Node object)\n"
+		"      --nodeport-addresses all  on every local address but loopback\n"
 		"      --node-ip IP[,IP]        this node's primary IP(s), one per family\n"
 		"      --service-node-port-range MIN-MAX  (default %u-%u)\n"
 		"      --masquerade-bit N       packet mark bit for masquerading (default %u)\n",
-		cmd, COMP_NODEPORT_MIN_DEFAULT, COMP_NODEPORT_MAX_DEFAULT, COMP_MASQ_BIT_DEFAULT);
+		cmd, extra && extra->synopsis ? extra->synopsis : "[OPTIONS] -f PATH...",
+		COMP_NODEPORT_MIN_DEFAULT, COMP_NODEPORT_MAX_DEFAULT, COMP_MASQ_BIT_DEFAULT);
 	if (extra && extra->usage)
 		fputs(extra->usage, out);
 }
@@ -177,6 +179,7 @@ int cli_parse(int argc, char **argv, const char *cmd, struct cli_common *c,
 	struct option *opts;
 	unsigned long v;
 	int opt, ret = CLI_OK;
+	char shortopts[32];
 
 	memset(c, 0, sizeof(*c));
 	comp_opts_init(&c->comp);
@@ -190,7 +193,8 @@ int cli_parse(int argc, char **argv, const char *cmd, struct cli_common *c,
 
 	optind = 1;
 	opterr = 1;
-	while (!ret && (opt = getopt_long(argc, argv, "f:h", opts, NULL)) != -1) {
+	snprintf(shortopts, sizeof(shortopts), "f:h%s", extra && extra->shortopts ? extra->shortopts : "");
+	while (!ret && (opt = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
 		switch (opt) {
 		case 'f':
 			c->paths = sn_realloc(c->paths, (c->npaths + 1) * sizeof(*c->paths));
@@ -223,7 +227,8 @@ int cli_parse(int argc, char **argv, const char *cmd, struct cli_common *c,
 			c->comp.nodeport_addrs = NULL;
 			c->comp.nnodeport_addrs = 0;
 			c->comp.nodeport_primary = !strcmp(optarg, "primary");
-			if (!c->comp.nodeport_primary)
+			/* "all": every local address, which is no restriction */
+			if (!c->comp.nodeport_primary && strcmp(optarg, "all"))
 				ret = parse_prefixes("--nodeport-addresses", optarg,
 						     &c->comp.nodeport_addrs,
 						     &c->comp.nnodeport_addrs, false);
@@ -302,6 +307,12 @@ static void apply_config(struct cli_common *c, struct input_kpconfig *cfg)
 		for (i = 0; i < cfg->ncluster_cidrs && i < 2; i++)
 			o->cluster_cidrs[i] = cfg->cluster_cidrs[i];
 		o->ncluster_cidrs = cfg->ncluster_cidrs;
+	}
+	/* bindAddress: kube-proxy's override of the node's primary IP, for
+	 * --nodeport-addresses primary; --node-ip wins */
+	if (cfg->has_node_ip && !o->nnode_ips) {
+		o->node_ips[0] = cfg->node_ip;
+		o->nnode_ips = 1;
 	}
 	if (cfg->has_masquerade_all && !c->set_masq_all)
 		o->masquerade_all = cfg->masquerade_all;

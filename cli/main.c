@@ -18,13 +18,14 @@ static const struct {
 	{ "apply", cmd_apply, "make the kernel's svcnft tables match the manifests" },
 	{ "diff", cmd_diff, "show what apply would change (exit 1 if anything)" },
 	{ "cleanup", cmd_cleanup, "remove svcnft's tables, and nothing else" },
+	{ "run", cmd_run, "the node agent: keep the kernel in step with the API server (or -f DIR)" },
 };
 
 static void usage(FILE *out)
 {
 	unsigned i;
 
-	fprintf(out, "usage: svcnft COMMAND [OPTIONS] -f PATH...\n\ncommands:\n");
+	fprintf(out, "usage: svcnft COMMAND [OPTIONS] -f PATH...\n       svcnft run [OPTIONS]\n\ncommands:\n");
 	for (i = 0; i < SN_ARRAY_SIZE(commands); i++)
 		fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].what);
 	fprintf(out, "\n`svcnft COMMAND --help` lists a command's options.\n");

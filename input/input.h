@@ -66,6 +66,25 @@ struct input_kpconfig {
 	struct sn_addr *nodeport_addrs;		/* nodePortAddresses (CIDRs) */
 	unsigned nnodeport_addrs;
 	bool nodeport_primary;			/* nodePortAddresses: ["primary"] */
+	bool nodeport_all;			/* nodePortAddresses: ["all"]: no restriction */
+	/* what `svcnft run` reads besides (input/kpconfig.c lists every field
+	 * and what becomes of it) */
+	bool has_kubeconfig;
+	char *kubeconfig;			/* clientConnection.kubeconfig */
+	bool has_sync_period;
+	uint64_t sync_period_ms;		/* nftables.syncPeriod, else iptables.syncPeriod */
+	bool has_min_sync_period;
+	uint64_t min_sync_period_ms;		/* nftables.minSyncPeriod, else iptables.minSyncPeriod */
+	bool has_healthz_bind;
+	char *healthz_bind;			/* healthzBindAddress, "IP:port" */
+	bool has_metrics_bind;
+	char *metrics_bind;			/* metricsBindAddress, "IP:port" */
+	bool has_bind_address_hard_fail;
+	bool bind_address_hard_fail;		/* bindAddressHardFail */
+	bool has_node_ip;
+	struct sn_addr node_ip;			/* bindAddress, when not 0.0.0.0 or :: */
+	bool has_verbosity;
+	unsigned verbosity;			/* logging.verbosity */
 };
 
 /*
@@ -79,6 +98,14 @@ int input_load_kpconfig(const char *path, struct input_kpconfig *cfg, struct sn_
  * extension, says JSON or YAML. */
 int input_load_kpconfig_buffer(const char *name, const char *buf, size_t len,
 			       struct input_kpconfig *cfg, struct sn_diag *d);
+/* Go's time.ParseDuration ("30s", "500ms", "1h30m", "1.5s", "0"), in
+ * whole milliseconds, rounded up so that a non-zero period stays non-zero.
+ * Negative durations are refused. 0, or -1 when s is not a duration. */
+int input_parse_duration(const char *s, size_t len, uint64_t *ms);
+/* A listen address as kube-proxy's bind flags take it: "IP:port",
+ * "[IPv6]:port", or ":port" (every IPv4 address); port 0-65535. */
+bool input_hostport_ok(const char *s);
+
 /* Free what cfg holds and clear it; NULL is a no-op. */
 void input_kpconfig_free(struct input_kpconfig *cfg);
 
