@@ -117,17 +117,112 @@ struct rs_elem *rs_set_add_elem(struct rs_set *s)
 	return e;
 }
 
-static int rs_elem_qsort_cmp(const void *x, const void *y, void *arg)
+/* An element's place in a sort: the first 16 bytes of its key written so
+ * that comparing them as two big-endian integers orders elements as
+ * rs_elem_key_cmp does (fixed-width fields in key order, numbers big
+ * endian, the prefix length after an interval set's address), with the
+ * full comparison only for ties. */
+struct rs_sortkey {
+	uint64_t hi, lo;
+	size_t idx;
+};
+
+static void rs_sortkey_fill(const struct rs_set *s, const struct rs_elem *e, struct rs_sortkey *k)
 {
-	return rs_elem_cmp(arg, x, y);
+	bool interval = s->flags & RS_SET_INTERVAL;
+	uint8_t buf[16 + 17] = { 0 };
+	size_t n = 0, i, j;
+
+	for (i = 0; i < s->nkey && i < RS_KEY_MAX && n < 16; i++) {
+		switch (s->key[i]) {
+		case RS_T_IPV4:
+		case RS_T_IPV6:
+			memcpy(buf + n, e->key[i].addr.a, rs_type_len(s->key[i]));
+			n += rs_type_len(s->key[i]);
+			if (interval)
+				buf[n++] = e->key[i].addr.plen;
+			break;
+		case RS_T_PROTO:
+		case RS_T_SERVICE:
+		case RS_T_INTEGER:
+			buf[n++] = (uint8_t)(e->key[i].num >> 8);
+			buf[n++] = (uint8_t)e->key[i].num;
+			break;
+		}
+	}
+	k->hi = k->lo = 0;
+	for (j = 0; j < 8; j++) {
+		k->hi = k->hi << 8 | buf[j];
+		k->lo = k->lo << 8 | buf[8 + j];
+	}
+}
+
+static int rs_sortkey_cmp(const void *x, const void *y, void *arg)
+{
+	const struct rs_sortkey *a = x, *b = y;
+	const struct rs_set *s = arg;
+
+	if (a->hi != b->hi)
+		return a->hi < b->hi ? -1 : 1;
+	if (a->lo != b->lo)
+		return a->lo < b->lo ? -1 : 1;
+	return rs_elem_cmp(s, &s->elems[a->idx], &s->elems[b->idx]);
+}
+
+static bool rs_elems_in_order(const struct rs_set *s)
+{
+	size_t i;
+
+	for (i = 1; i < s->n; i++)
+		if (rs_elem_cmp(s, &s->elems[i - 1], &s->elems[i]) > 0)
+			return false;
+	return true;
+}
+
+/* Move element keys[i].idx to place i for every i, following each cycle of
+ * the permutation once (idx = i marks a place filled). */
+static void rs_elems_permute(struct rs_set *s, struct rs_sortkey *keys)
+{
+	struct rs_elem tmp;
+	size_t i, j, k;
+
+	for (i = 0; i < s->n; i++) {
+		if (keys[i].idx == i)
+			continue;
+		tmp = s->elems[i];
+		for (j = i; keys[j].idx != i; j = k) {
+			k = keys[j].idx;
+			s->elems[j] = s->elems[k];
+			keys[j].idx = j;
+		}
+		s->elems[j] = tmp;
+		keys[j].idx = j;
+	}
 }
 
 void rs_set_sort(struct rs_set *s)
 {
-	/* Ties on the key are broken by the data, so the result does not
-	 * depend on the input order even with duplicate keys. */
-	if (s->n > 1)
-		qsort_r(s->elems, s->n, sizeof(*s->elems), rs_elem_qsort_cmp, s);
+	struct rs_sortkey *keys;
+	size_t i;
+
+	/* A set sorted once and not added to since (the compiler sorts the
+	 * hairpin set to deduplicate it, then the whole table) is only
+	 * checked. Otherwise sort small keys, not the elements: qsort would
+	 * copy every element to a scratch buffer as large as the set (17 MB
+	 * at 100,000 endpoints) and compare them field by field. Ties on
+	 * the key are broken by the data, so the result does not depend on
+	 * the input order even with duplicate keys; elements that compare
+	 * equal are equal in every field printed or sent. */
+	if (s->n > 1 && !rs_elems_in_order(s)) {
+		keys = sn_malloc(s->n * sizeof(*keys));
+		for (i = 0; i < s->n; i++) {
+			rs_sortkey_fill(s, &s->elems[i], &keys[i]);
+			keys[i].idx = i;
+		}
+		qsort_r(keys, s->n, sizeof(*keys), rs_sortkey_cmp, s);
+		rs_elems_permute(s, keys);
+		free(keys);
+	}
 	s->sorted = true;
 }
 
