@@ -20,6 +20,8 @@ void rs_buf_add_safe(struct sn_buf *b, const char *s, size_t max);
 
 void rs_chain_free(struct rs_chain *c);
 void rs_set_free(struct rs_set *s);
+/* Free a set's element array (malloc or mapping) and leave it empty. */
+void rs_set_free_elems(struct rs_set *s);
 void rs_table_free(struct rs_table *t);
 
 /* Compare the data of two elements (verdict, or the data fields in

@@ -449,7 +449,7 @@ void rs_set_free(struct rs_set *s)
 		return;
 	for (i = 0; i < s->n; i++)
 		rs_elem_free_contents(&s->elems[i]);
-	free(s->elems);
+	rs_set_free_elems(s);
 	free(s->name);
 	free(s->comment);
 	free(s);

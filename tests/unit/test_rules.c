@@ -325,7 +325,9 @@ static void test_elem_order(void **state)
 /* Sorting a large set in any input order gives one order: keys ascending
  * (IPv6 keys are wider than the sort's 16-byte prefix, so the tie-break on
  * the full key is exercised), equal keys ordered by their data, and every
- * element kept exactly once. */
+ * element kept exactly once. 20,000 elements are past the size where the
+ * element array moves from malloc to its own huge-page mapping, so the
+ * copy on that growth is checked too. */
 static void fill_shuffled(struct rs_set *s, unsigned n, unsigned seed)
 {
 	unsigned *order = malloc(n * sizeof(*order)), i, j, tmp;
@@ -364,7 +366,7 @@ static void test_elem_sort_big(void **state)
 	struct rs_ruleset *rs = rs_ruleset_alloc();
 	struct rs_table *t = rs_ruleset_add_table(rs, RS_IP6, "svcnft");
 	struct rs_set *a = rs_table_add_set(t, "a"), *b = rs_table_add_set(t, "b");
-	enum { N = 5000 };
+	enum { N = 20000 };
 	char *seen = calloc(N, 1);
 	size_t i;
 
@@ -376,6 +378,7 @@ static void test_elem_sort_big(void **state)
 	rs_set_sort(a);
 	rs_set_sort(b);
 	assert_int_equal(a->n, N);
+	assert_true(a->elems_maplen > 0);	/* the mapped path was taken */
 	for (i = 0; i < a->n; i++) {
 		assert_false(seen[a->elems[i].data[1].num]);
 		seen[a->elems[i].data[1].num] = 1;
