@@ -8,6 +8,7 @@
  * length means nothing, so it is ignored there: a reader that leaves it 0
  * still matches a desired element parsed with plen 32.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -88,10 +89,64 @@ int rs_elem_data_cmp(const struct rs_set *s, const struct rs_elem *a, const stru
 	return rs_comment_cmp(a->comment, b->comment);
 }
 
+/*
+ * Element comments are shared: the n elements of one frontend's endpoint
+ * choice all say "ns/name port ...", and at 10,000 Services a copy each was
+ * 100,000 mallocs and 5 MB. A comment is counted text (the count before
+ * the bytes e->comment points at); setting the same text as the last one
+ * set takes another reference. The cache of that last one holds a
+ * reference of its own, so it never dangles. Elements own one reference
+ * each, exactly as they owned a copy before: copying an element struct
+ * moves it, rs_elem_free_contents gives it back.
+ */
+struct rs_cstr {
+	uint32_t refs;
+	char s[];
+};
+
+static _Thread_local struct rs_cstr *rs_last_comment;
+
+static struct rs_cstr *rs_cstr_of(char *s)
+{
+	return (struct rs_cstr *)(void *)(s - offsetof(struct rs_cstr, s));
+}
+
+static void rs_cstr_put(struct rs_cstr *c)
+{
+	if (c && --c->refs == 0)
+		free(c);
+}
+
+static char *rs_comment_get(const char *comment)
+{
+	struct rs_cstr *c = rs_last_comment;
+	size_t i, n;
+
+	n = strnlen(comment, RS_COMMENT_MAX);
+	if (c && c->refs < UINT32_MAX && !strncmp(c->s, comment, n) && comment[n] == '\0' &&
+	    c->s[n] == '\0') {
+		c->refs++;
+		return c->s;
+	}
+	/* Compared before the unsafe bytes are replaced: a comment cut at
+	 * RS_COMMENT_MAX or with a byte replaced is simply not shared. */
+	c = sn_malloc(sizeof(*c) + n + 1);
+	c->refs = 2;	/* the element's and the cache's */
+	for (i = 0; i < n; i++)
+		c->s[i] = rs_strdup_safe_char(comment[i]);
+	c->s[n] = '\0';
+	rs_cstr_put(rs_last_comment);
+	rs_last_comment = c;
+	return c->s;
+}
+
 void rs_elem_set_comment(struct rs_elem *e, const char *comment)
 {
-	free(e->comment);
-	e->comment = comment && *comment ? rs_strdup_safe(comment, RS_COMMENT_MAX) : NULL;
+	char *old = e->comment;
+
+	e->comment = comment && *comment ? rs_comment_get(comment) : NULL;
+	if (old)
+		rs_cstr_put(rs_cstr_of(old));
 }
 
 int rs_elem_cmp(const struct rs_set *s, const struct rs_elem *a, const struct rs_elem *b)
@@ -328,6 +383,7 @@ void rs_elem_free_contents(struct rs_elem *e)
 		return;
 	free(e->verdict.chain);
 	e->verdict.chain = NULL;
-	free(e->comment);
+	if (e->comment)
+		rs_cstr_put(rs_cstr_of(e->comment));
 	e->comment = NULL;
 }

@@ -11,13 +11,6 @@
 
 /* ---- strings ---- */
 
-static bool rs_char_ok(unsigned char c)
-{
-	/* Printable ASCII; '"' would end an nft string and nft 1.0.6 has no
-	 * escapes, '\\' is refused to keep other parsers honest. */
-	return c >= 0x20 && c <= 0x7e && c != '"' && c != '\\';
-}
-
 bool rs_string_ok(const char *s)
 {
 	size_t i;

@@ -401,6 +401,46 @@ static void test_elem_sort_big(void **state)
 	rs_ruleset_free(rs);
 }
 
+/* Elements given the same comment one after the other share its text
+ * (counted): each must still read its own comment after the others are
+ * renamed or freed, and a comment with unsafe bytes is still cleaned. */
+static void test_elem_comments_shared(void **state)
+{
+	struct rs_ruleset *rs = rs_ruleset_alloc();
+	struct rs_table *t = rs_ruleset_add_table(rs, RS_IP, "svcnft");
+	struct rs_set *s = rs_table_add_set(t, "s");
+	struct rs_elem e[4];
+	char *buf = strdup("ns/a port http");
+	unsigned i;
+
+	assert_non_null(buf);
+	rs_set_set_type(s, 1, T_V4, 0, NULL);
+	memset(e, 0, sizeof(e));
+	for (i = 0; i < 3; i++)
+		rs_elem_set_comment(&e[i], buf);
+	/* the caller's buffer is not kept */
+	buf[0] = 'X';
+	free(buf);
+	assert_string_equal(e[0].comment, "ns/a port http");
+	rs_elem_set_comment(&e[1], "ns/b \"quoted\"");
+	assert_string_equal(e[1].comment, "ns/b ?quoted?");
+	assert_string_equal(e[0].comment, "ns/a port http");
+	rs_elem_free_contents(&e[0]);
+	assert_null(e[0].comment);
+	assert_string_equal(e[2].comment, "ns/a port http");
+	rs_elem_set_comment(&e[2], "ns/a port http");	/* the same again */
+	assert_string_equal(e[2].comment, "ns/a port http");
+	rs_elem_set_comment(&e[3], "");
+	assert_null(e[3].comment);
+	rs_elem_set_comment(&e[3], "ns/b \"quoted\"");
+	assert_string_equal(e[3].comment, "ns/b ?quoted?");
+	rs_elem_free_contents(&e[1]);
+	assert_string_equal(e[3].comment, "ns/b ?quoted?");
+	for (i = 0; i < 4; i++)
+		rs_elem_free_contents(&e[i]);
+	rs_ruleset_free(rs);
+}
+
 /* ---- strings ---- */
 
 static void test_strings(void **state)
@@ -1664,6 +1704,7 @@ int main(void)
 		cmocka_unit_test(test_table_sort),
 		cmocka_unit_test(test_elem_order),
 		cmocka_unit_test(test_elem_sort_big),
+		cmocka_unit_test(test_elem_comments_shared),
 		cmocka_unit_test(test_strings),
 		cmocka_unit_test(test_rule_eq),
 		cmocka_unit_test(test_print_stmts),
