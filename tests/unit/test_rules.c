@@ -323,7 +323,7 @@ static void test_elem_order(void **state)
 }
 
 /* Sorting a large set in any input order gives one order: keys ascending
- * (IPv6 keys are wider than the sort's 16-byte prefix, so the tie-break on
+ * (IPv6 keys are wider than the sort's 12-byte prefix, so the tie-break on
  * the full key is exercised), equal keys ordered by their data, and every
  * element kept exactly once. 20,000 elements are past the size where the
  * element array moves from malloc to its own huge-page mapping, so the
