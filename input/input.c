@@ -165,7 +165,10 @@ static void seen_grow(struct input_ctx *c)
 	size_t oldsize = c->seen_size, i;
 
 	c->seen_size = oldsize ? oldsize * 2 : 256;
-	c->seen = sn_calloc(c->seen_size, sizeof(*c->seen));
+	/* malloc and memset rather than calloc: fresh pages from calloc are
+	 * read first (as zero pages) then written, two faults each. */
+	c->seen = sn_malloc(c->seen_size * sizeof(*c->seen));
+	memset(c->seen, 0, c->seen_size * sizeof(*c->seen));
 	c->nseen = 0;
 	/* keys are distinct already: no comparisons, hashes kept */
 	for (i = 0; i < oldsize; i++) {

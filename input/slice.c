@@ -103,10 +103,27 @@ static void sport_name_dup(void *ctx, unsigned first, unsigned second)
 	input_obj_pop(c->o, mark);
 }
 
+/*
+ * Where a slice's strings and arrays go: the slice's own block list
+ * (model.h: svc_mem) when m is not NULL, as for an EndpointSlice, which
+ * then takes two or three allocations instead of one per string and
+ * array (16 for a slice of 10 endpoints); or plain malloc (m NULL) for the
+ * v1 Endpoints path, whose groups and ports are handed between slices.
+ */
+static void *slice_calloc(struct svc_mem **m, size_t n, size_t size)
+{
+	return m ? svc_mem_alloc(m, n * size) : sn_calloc(n, size);
+}
+
+static char *slice_strndup(struct svc_mem **m, const char *s, size_t n)
+{
+	return m ? svc_mem_strndup(m, s, n) : sn_strndup(s, n);
+}
+
 /* ports[] of an EndpointSlice or of an Endpoints subset (v1: the port number
  * is required, and a name is when there is more than one port). */
 static void read_ports(struct input_obj *o, const struct input_node *m, bool v1,
-		       struct svc_slice_port **out, unsigned *nout)
+		       struct svc_slice_port **out, unsigned *nout, struct svc_mem **mem)
 {
 	const struct input_node *seq, *it, **items;
 	struct sport_check sc;
@@ -117,7 +134,7 @@ static void read_ports(struct input_obj *o, const struct input_node *m, bool v1,
 
 	if (input_get_seq(o, m, "ports", &seq) != INPUT_SET || seq->n == 0)
 		return;
-	ports = sn_calloc(seq->n, sizeof(*ports));
+	ports = slice_calloc(mem, seq->n, sizeof(*ports));
 	items = sn_calloc(seq->n, sizeof(*items));
 	bad = sn_calloc(seq->n, sizeof(*bad));
 	mark = input_obj_push(o, "ports");
@@ -130,7 +147,7 @@ static void read_ports(struct input_obj *o, const struct input_node *m, bool v1,
 		items[i] = item;
 		p->proto = IPPROTO_TCP;
 		if (!input_want_map(o, item, NULL)) {
-			p->name = sn_strdup("");
+			p->name = slice_strndup(mem, "", 0);
 			bad[i] = true;
 			input_obj_pop(o, m2);
 			continue;
@@ -139,9 +156,9 @@ static void read_ports(struct input_obj *o, const struct input_node *m, bool v1,
 		r = input_get_str(o, item, "name", &n);
 		if (r == INPUT_SET && n->len > 0 &&
 		    input_check_name(o, n, "name", INPUT_NAME_DNS_LABEL, "port name"))
-			p->name = sn_strndup(n->s, n->len);
+			p->name = slice_strndup(mem, n->s, n->len);
 		else
-			p->name = sn_strdup("");
+			p->name = slice_strndup(mem, "", 0);
 		if (r == INPUT_BAD || (r == INPUT_SET && n->len > 0 && !p->name[0]))
 			bad[i] = true;
 		else if (v1 && seq->n > 1 && !p->name[0])
@@ -201,18 +218,18 @@ static bool read_address(struct input_obj *o, const struct input_node *n, const 
 }
 
 static void read_node_name(struct input_obj *o, const struct input_node *m,
-			   struct svc_endpoint *e)
+			   struct svc_endpoint *e, struct svc_mem **mem)
 {
 	const struct input_node *n;
 
 	if (input_get_str(o, m, "nodeName", &n) == INPUT_SET && n->len > 0 &&
 	    input_check_name(o, n, "nodeName", INPUT_NAME_DNS_SUBDOMAIN, "node name"))
-		e->node_name = sn_strndup(n->s, n->len);
+		e->node_name = slice_strndup(mem, n->s, n->len);
 }
 
 /* targetRef: "namespace/name" of the Pod, for people. */
 static void read_target_ref(struct input_obj *o, const struct input_node *m, const char *ns,
-			    struct svc_endpoint *e)
+			    struct svc_endpoint *e, struct svc_mem **mem)
 {
 	const struct input_node *ref, *n, *rns;
 	bool ok = true;
@@ -235,13 +252,18 @@ static void read_target_ref(struct input_obj *o, const struct input_node *m, con
 			input_obj_warn(o, n, "name", "%s is not an object name: not shown",
 				       input_quote(q, sizeof(q), n->s, n->len));
 		} else if (ok && ns) {
-			e->target = sn_asprintf("%s/%s", ns, n->s);
+			char *t = sn_asprintf("%s/%s", ns, n->s);
+
+			e->target = mem ? svc_mem_strdup(mem, t) : t;
+			if (mem)
+				free(t);
 		}
 	}
 	input_obj_pop(o, mark);
 }
 
-static void read_hints(struct input_obj *o, const struct input_node *m, struct svc_endpoint *e)
+static void read_hints(struct input_obj *o, const struct input_node *m, struct svc_endpoint *e,
+		       struct svc_mem **mem)
 {
 	const struct input_node *hints, *seq, *it, *n;
 	size_t mark;
@@ -253,7 +275,7 @@ static void read_hints(struct input_obj *o, const struct input_node *m, struct s
 	input_check_fields(o, hints, hints_fields);
 	if (input_get_seq(o, hints, "forZones", &seq) == INPUT_SET && seq->n > 0) {
 		input_obj_push(o, "forZones");
-		e->zone_hints = sn_calloc(seq->n, sizeof(*e->zone_hints));
+		e->zone_hints = slice_calloc(mem, seq->n, sizeof(*e->zone_hints));
 		for (i = 0, it = seq->child; it; it = it->next, i++) {
 			size_t m2 = input_obj_push_idx(o, i);
 
@@ -264,7 +286,7 @@ static void read_hints(struct input_obj *o, const struct input_node *m, struct s
 
 				if (r == INPUT_SET && input_check_name(o, n, "name", INPUT_NAME_LABEL_VALUE,
 								       "zone name"))
-					e->zone_hints[e->nzone_hints++] = sn_strndup(n->s, n->len);
+					e->zone_hints[e->nzone_hints++] = slice_strndup(mem, n->s, n->len);
 				else if (r == INPUT_ABSENT)
 					input_obj_err(o, it, "name", "missing (required: the zone's name)");
 			}
@@ -276,7 +298,7 @@ static void read_hints(struct input_obj *o, const struct input_node *m, struct s
 	if (input_get_seq(o, hints, "forNodes", &seq) == INPUT_SET && seq->n > 0) {
 		size_t m1 = input_obj_push(o, "forNodes");
 
-		e->node_hints = sn_calloc(seq->n, sizeof(*e->node_hints));
+		e->node_hints = slice_calloc(mem, seq->n, sizeof(*e->node_hints));
 		for (i = 0, it = seq->child; it; it = it->next, i++) {
 			size_t m2 = input_obj_push_idx(o, i);
 
@@ -286,7 +308,7 @@ static void read_hints(struct input_obj *o, const struct input_node *m, struct s
 				input_check_fields(o, it, for_node_fields);
 				if (r == INPUT_SET && input_check_name(o, n, "name", INPUT_NAME_DNS_SUBDOMAIN,
 								       "node name"))
-					e->node_hints[e->nnode_hints++] = sn_strndup(n->s, n->len);
+					e->node_hints[e->nnode_hints++] = slice_strndup(mem, n->s, n->len);
 				else if (r == INPUT_ABSENT)
 					input_obj_err(o, it, "name", "missing (required: the node's name)");
 			}
@@ -317,7 +339,8 @@ static void read_conditions(struct input_obj *o, const struct input_node *m,
 }
 
 static void read_slice_endpoint(struct input_obj *o, const struct input_node *item,
-				uint8_t family, const char *ns, struct svc_endpoint *e)
+				uint8_t family, const char *ns, struct svc_endpoint *e,
+				struct svc_mem **mem)
 {
 	const struct input_node *seq, *it, *n;
 	size_t mark;
@@ -343,12 +366,25 @@ static void read_slice_endpoint(struct input_obj *o, const struct input_node *it
 			      "missing (required: at least one address)");
 	}
 	read_conditions(o, item, e);
-	read_node_name(o, item, e);
-	read_hints(o, item, e);
-	read_target_ref(o, item, ns, e);
+	read_node_name(o, item, e, mem);
+	read_hints(o, item, e, mem);
+	read_target_ref(o, item, ns, e, mem);
 	if (input_get_str(o, item, "zone", &n) == INPUT_SET && n->len > 0)
 		input_check_name(o, n, "zone", INPUT_NAME_LABEL_VALUE, "zone name");
 	/* hostname is for DNS, not read */
+}
+
+/* One block for the whole slice, taken before its first string: the
+ * endpoints array, and for the strings (names, node names, ports) a guess
+ * that is usually enough. Does nothing once the slice has a block. */
+static void slice_reserve(struct svc_slice *s, const struct input_node *root)
+{
+	const struct input_node *seq = input_deref(input_map_get(root, "endpoints"));
+
+	if (s->mem)
+		return;
+	svc_mem_reserve(&s->mem, 256 + (seq && seq->kind == INPUT_SEQ ?
+					 (size_t)seq->n * (sizeof(*s->eps) + 16) : 0));
 }
 
 void input_read_slice(struct svc_world *w, struct input_obj *o, const struct input_node *root,
@@ -397,21 +433,24 @@ void input_read_slice(struct svc_world *w, struct input_obj *o, const struct inp
 			return;
 		}
 		/* not even a label value: the API server refuses the object */
-		if (input_check_name(o, svc, NULL, INPUT_NAME_LABEL_VALUE, "label value"))
-			s.service = sn_strndup(svc->s, svc->len);
+		if (input_check_name(o, svc, NULL, INPUT_NAME_LABEL_VALUE, "label value")) {
+			slice_reserve(&s, root);
+			s.service = svc_mem_strndup(&s.mem, svc->s, svc->len);
+		}
 		input_obj_pop(o, mark);
 	}
 
 	input_check_fields(o, root, slice_fields);
+	slice_reserve(&s, root);
 	s.loc = o->loc;
 	s.family = (uint8_t)family;
 	if (meta->valid) {
-		s.ns = sn_strdup(meta->ns);
-		s.name = sn_strdup(meta->name);
+		s.ns = svc_mem_strdup(&s.mem, meta->ns);
+		s.name = svc_mem_strdup(&s.mem, meta->name);
 	}
-	read_ports(o, root, false, &s.ports, &s.nports);
+	read_ports(o, root, false, &s.ports, &s.nports, &s.mem);
 	if (input_get_seq(o, root, "endpoints", &seq) == INPUT_SET && seq->n > 0) {
-		s.eps = sn_calloc(seq->n, sizeof(*s.eps));
+		s.eps = svc_mem_alloc(&s.mem, (size_t)seq->n * sizeof(*s.eps));
 		mark = input_obj_push(o, "endpoints");
 		for (i = 0, it = seq->child; it; it = it->next, i++) {
 			size_t m2 = input_obj_push_idx(o, i);
@@ -419,7 +458,7 @@ void input_read_slice(struct svc_world *w, struct input_obj *o, const struct inp
 			s.neps++;
 			if (input_want_map(o, it, NULL))
 				read_slice_endpoint(o, input_deref(it), (uint8_t)family, meta->ns,
-						    &s.eps[i]);
+						    &s.eps[i], &s.mem);
 			input_obj_pop(o, m2);
 		}
 		input_obj_pop(o, mark);
@@ -469,8 +508,8 @@ static void read_v1_addresses(struct input_obj *o, const struct input_node *subs
 			e.addr.family = 0;
 		e.ready = e.serving = ready;
 		e.terminating = false;
-		read_node_name(o, item, &e);
-		read_target_ref(o, item, ns, &e);
+		read_node_name(o, item, &e, NULL);
+		read_target_ref(o, item, ns, &e, NULL);
 		/* hostname is for DNS, not read */
 		for (g = 0; g < *ngroups; g++) {
 			if (groups[g].family == e.addr.family)
@@ -549,7 +588,7 @@ void input_read_endpoints(struct svc_world *w, struct input_obj *o,
 			continue;
 		}
 		input_check_fields(o, subset, subset_fields);
-		read_ports(o, subset, true, &ports, &nports);
+		read_ports(o, subset, true, &ports, &nports, NULL);
 		read_v1_addresses(o, subset, "addresses", true, meta->ns, groups, &ngroups);
 		read_v1_addresses(o, subset, "notReadyAddresses", false, meta->ns, groups,
 				  &ngroups);

@@ -43,6 +43,20 @@ void *svc_mem_alloc(struct svc_mem **m, size_t n)
 	return p;
 }
 
+void svc_mem_reserve(struct svc_mem **m, size_t n)
+{
+	struct svc_mem *b = *m;
+
+	n = (n + 7) & ~(size_t)7;
+	if (b && b->size - b->used >= n)
+		return;
+	b = sn_malloc(sizeof(*b) + n);
+	b->size = n;
+	b->used = 0;
+	b->next = *m;
+	*m = b;
+}
+
 char *svc_mem_strndup(struct svc_mem **m, const char *s, size_t n)
 {
 	char *p = svc_mem_alloc(m, n + 1);

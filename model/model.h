@@ -49,6 +49,10 @@ struct svc_mem;
 
 /* Zeroed, 8-aligned, from *m (created on first use); never NULL. */
 void *svc_mem_alloc(struct svc_mem **m, size_t n);
+/* Make room for n bytes in one block, when the reader knows roughly what
+ * the object will take: a slice of many endpoints then gets one block of
+ * its size rather than doubling blocks that leave most of the first empty. */
+void svc_mem_reserve(struct svc_mem **m, size_t n);
 char *svc_mem_strndup(struct svc_mem **m, const char *s, size_t n);
 char *svc_mem_strdup(struct svc_mem **m, const char *s);
 /* Is p inside one of m's blocks? */

@@ -14,12 +14,25 @@
  * outside printable ASCII, '"' and '\\' become '?', and the copy is cut at
  * max bytes. */
 char *rs_strdup_safe(const char *s, size_t max);
+static inline bool rs_char_ok(unsigned char c)
+{
+	/* Printable ASCII; '"' would end an nft string and nft 1.0.6 has no
+	 * escapes, '\\' is refused to keep other parsers honest. */
+	return c >= 0x20 && c <= 0x7e && c != '"' && c != '\\';
+}
+/* One byte of rs_strdup_safe's copy. */
+static inline char rs_strdup_safe_char(char c)
+{
+	return rs_char_ok((unsigned char)c) ? c : '?';
+}
 /* Append s to b the same way (used by the printer as a last line of defence
  * for strings set behind the builders' back). */
 void rs_buf_add_safe(struct sn_buf *b, const char *s, size_t max);
 
 void rs_chain_free(struct rs_chain *c);
 void rs_set_free(struct rs_set *s);
+/* Free a set's element array (malloc or mapping) and leave it empty. */
+void rs_set_free_elems(struct rs_set *s);
 void rs_table_free(struct rs_table *t);
 
 /* Compare the data of two elements (verdict, or the data fields in

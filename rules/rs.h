@@ -203,6 +203,7 @@ struct rs_set {
 	struct rs_set *hnext;
 	uint64_t hash;
 	bool sorted;
+	size_t elems_maplen;		/* elems is an mmap of this many bytes; 0: malloc */
 };
 
 struct rs_table {

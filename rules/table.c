@@ -11,13 +11,6 @@
 
 /* ---- strings ---- */
 
-static bool rs_char_ok(unsigned char c)
-{
-	/* Printable ASCII; '"' would end an nft string and nft 1.0.6 has no
-	 * escapes, '\\' is refused to keep other parsers honest. */
-	return c >= 0x20 && c <= 0x7e && c != '"' && c != '\\';
-}
-
 bool rs_string_ok(const char *s)
 {
 	size_t i;
@@ -32,20 +25,30 @@ bool rs_string_ok(const char *s)
 
 void rs_buf_add_safe(struct sn_buf *b, const char *s, size_t max)
 {
-	size_t i;
+	size_t i, n = strnlen(s, max);
 
+	/* Most strings need no replacement: one copy, not one call a byte. */
+	for (i = 0; i < n && rs_char_ok((unsigned char)s[i]); i++)
+		;
+	if (i == n) {
+		sn_buf_addn(b, s, n);
+		return;
+	}
 	for (i = 0; s[i] && i < max; i++)
 		sn_buf_addc(b, rs_char_ok((unsigned char)s[i]) ? s[i] : '?');
 }
 
 char *rs_strdup_safe(const char *s, size_t max)
 {
-	struct sn_buf b;
+	size_t i, n = strnlen(s, max);
+	char *p = sn_malloc(n + 1);
 
-	sn_buf_init(&b);
-	sn_buf_add(&b, "");
-	rs_buf_add_safe(&b, s, max);
-	return sn_buf_steal(&b);
+	/* One allocation, no growing buffer: every element comment of a
+	 * compile comes through here. */
+	for (i = 0; i < n; i++)
+		p[i] = rs_char_ok((unsigned char)s[i]) ? s[i] : '?';
+	p[n] = '\0';
+	return p;
 }
 
 static void rs_set_str(char **dst, const char *s, size_t max)
@@ -439,7 +442,7 @@ void rs_set_free(struct rs_set *s)
 		return;
 	for (i = 0; i < s->n; i++)
 		rs_elem_free_contents(&s->elems[i]);
-	free(s->elems);
+	rs_set_free_elems(s);
 	free(s->name);
 	free(s->comment);
 	free(s);

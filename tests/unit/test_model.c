@@ -125,6 +125,21 @@ static void test_object_mem(void **state)
 	assert_false(svc_mem_owns(NULL, b));
 	svc_mem_free(m);
 	svc_mem_free(NULL);
+
+	/* reserved room: what follows comes from one block, back to back,
+	 * even on a list whose current block is nearly full */
+	m = NULL;
+	svc_mem_alloc(&m, 500);
+	svc_mem_reserve(&m, 10 * 104);
+	big = svc_mem_alloc(&m, 104);
+	for (i = 1; i < 10; i++) {
+		char *p = svc_mem_alloc(&m, 100);	/* 104 once aligned */
+
+		assert_ptr_equal(p, big + i * 104);
+	}
+	/* room already there: nothing new, the next bytes follow on */
+	svc_mem_reserve(&m, 0);
+	svc_mem_free(m);
 }
 
 /* A slice whose fields come partly from its own memory and partly from

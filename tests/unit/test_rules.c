@@ -322,6 +322,125 @@ static void test_elem_order(void **state)
 	rs_ruleset_free(rs);
 }
 
+/* Sorting a large set in any input order gives one order: keys ascending
+ * (IPv6 keys are wider than the sort's 12-byte prefix, so the tie-break on
+ * the full key is exercised), equal keys ordered by their data, and every
+ * element kept exactly once. 20,000 elements are past the size where the
+ * element array moves from malloc to its own huge-page mapping, so the
+ * copy on that growth is checked too. */
+static void fill_shuffled(struct rs_set *s, unsigned n, unsigned seed)
+{
+	unsigned *order = malloc(n * sizeof(*order)), i, j, tmp;
+	char addr[64];
+
+	assert_non_null(order);
+	for (i = 0; i < n; i++)
+		order[i] = i;
+	srand(seed);
+	for (i = n - 1; i > 0; i--) {
+		j = (unsigned)rand() % (i + 1);
+		tmp = order[i];
+		order[i] = order[j];
+		order[j] = tmp;
+	}
+	for (i = 0; i < n; i++) {
+		struct rs_elem *e = rs_set_add_elem(s);
+		unsigned k = order[i];
+
+		/* 97 addresses: many elements share an address and differ
+		 * only in the port, past byte 16 of the key */
+		snprintf(addr, sizeof(addr), "2001:db8::%x", k % 97);
+		e->key[0].addr = A(addr);
+		e->key[1].num = 6;
+		e->key[2].num = (uint16_t)(k / 97 % 7);	/* keys repeat ... */
+		e->data[0].addr = A("2001:db8:19::1");
+		e->data[1].num = (uint16_t)k;		/* ... their data does not */
+	}
+	free(order);
+}
+
+static void test_elem_sort_big(void **state)
+{
+	static const uint8_t key[] = { RS_T_IPV6, RS_T_PROTO, RS_T_SERVICE };
+	static const uint8_t data[] = { RS_T_IPV6, RS_T_SERVICE };
+	struct rs_ruleset *rs = rs_ruleset_alloc();
+	struct rs_table *t = rs_ruleset_add_table(rs, RS_IP6, "svcnft");
+	struct rs_set *a = rs_table_add_set(t, "a"), *b = rs_table_add_set(t, "b");
+	enum { N = 20000 };
+	char *seen = calloc(N, 1);
+	size_t i;
+
+	assert_non_null(seen);
+	rs_set_set_type(a, 3, key, 2, data);
+	rs_set_set_type(b, 3, key, 2, data);
+	fill_shuffled(a, N, 1);
+	fill_shuffled(b, N, 2);
+	rs_set_sort(a);
+	rs_set_sort(b);
+	assert_int_equal(a->n, N);
+	assert_true(a->elems_maplen > 0);	/* the mapped path was taken */
+	for (i = 0; i < a->n; i++) {
+		assert_false(seen[a->elems[i].data[1].num]);
+		seen[a->elems[i].data[1].num] = 1;
+		if (i) {
+			int r = rs_elem_key_cmp(a, &a->elems[i - 1], &a->elems[i]);
+
+			assert_true(r <= 0);
+			if (!r)
+				assert_true(a->elems[i - 1].data[1].num < a->elems[i].data[1].num);
+		}
+		/* the same order from another input order */
+		assert_int_equal(rs_elem_key_cmp(a, &a->elems[i], &b->elems[i]), 0);
+		assert_int_equal(a->elems[i].data[1].num, b->elems[i].data[1].num);
+	}
+	/* sorting a sorted set changes nothing */
+	rs_set_sort(a);
+	for (i = 0; i < a->n; i++)
+		assert_int_equal(a->elems[i].data[1].num, b->elems[i].data[1].num);
+	free(seen);
+	rs_ruleset_free(rs);
+}
+
+/* Elements given the same comment one after the other share its text
+ * (counted): each must still read its own comment after the others are
+ * renamed or freed, and a comment with unsafe bytes is still cleaned. */
+static void test_elem_comments_shared(void **state)
+{
+	struct rs_ruleset *rs = rs_ruleset_alloc();
+	struct rs_table *t = rs_ruleset_add_table(rs, RS_IP, "svcnft");
+	struct rs_set *s = rs_table_add_set(t, "s");
+	struct rs_elem e[4];
+	char *buf = strdup("ns/a port http");
+	unsigned i;
+
+	assert_non_null(buf);
+	rs_set_set_type(s, 1, T_V4, 0, NULL);
+	memset(e, 0, sizeof(e));
+	for (i = 0; i < 3; i++)
+		rs_elem_set_comment(&e[i], buf);
+	/* the caller's buffer is not kept */
+	buf[0] = 'X';
+	free(buf);
+	assert_string_equal(e[0].comment, "ns/a port http");
+	rs_elem_set_comment(&e[1], "ns/b \"quoted\"");
+	assert_string_equal(e[1].comment, "ns/b ?quoted?");
+	assert_string_equal(e[0].comment, "ns/a port http");
+	rs_elem_free_contents(&e[0]);
+	assert_null(e[0].comment);
+	assert_string_equal(e[2].comment, "ns/a port http");
+	rs_elem_set_comment(&e[2], "ns/a port http");	/* the same again */
+	assert_string_equal(e[2].comment, "ns/a port http");
+	rs_elem_set_comment(&e[3], "");
+	assert_null(e[3].comment);
+	rs_elem_set_comment(&e[3], "ns/b \"quoted\"");
+	assert_string_equal(e[3].comment, "ns/b ?quoted?");
+	rs_elem_free_contents(&e[1]);
+	assert_string_equal(e[3].comment, "ns/b ?quoted?");
+	for (i = 0; i < 4; i++)
+		rs_elem_free_contents(&e[i]);
+	rs_ruleset_free(rs);
+}
+
 /* ---- strings ---- */
 
 static void test_strings(void **state)
@@ -1584,6 +1703,8 @@ int main(void)
 		cmocka_unit_test(test_many_chains),
 		cmocka_unit_test(test_table_sort),
 		cmocka_unit_test(test_elem_order),
+		cmocka_unit_test(test_elem_sort_big),
+		cmocka_unit_test(test_elem_comments_shared),
 		cmocka_unit_test(test_strings),
 		cmocka_unit_test(test_rule_eq),
 		cmocka_unit_test(test_print_stmts),
