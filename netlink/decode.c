@@ -392,6 +392,23 @@ static unsigned propose_load(const struct dec *d, size_t i, struct rs_stmt *out)
 			}
 		}
 	}
+	/* field & MASK vmap @set: a mask of the low 16 bits only */
+	if (field_of(d, x, &field) && field != RS_F_NUMGEN && i + 2 < d->n &&
+	    d->x[i + 1].op == NLK_X_BITWISE && d->x[i + 2].op == NLK_X_LOOKUP &&
+	    d->x[i + 2].dreg == NLK_REG_VERDICT && n < NLK_MAX_PROPOSALS) {
+		const struct nlk_x *b = &d->x[i + 1];
+		unsigned len = nlk_field_len(d->f, field);
+
+		if (len >= 2 && b->dlen == len) {
+			struct rs_stmt *s = &out[n++];
+
+			s->type = RS_S_VMAP;
+			s->key.len = 1;
+			s->key.field[0] = (uint8_t)field;
+			s->num = (uint32_t)(b->mask[len - 2] << 8 | b->mask[len - 1]);
+			s->set = (char *)(uintptr_t)d->x[i + 2].name;
+		}
+	}
 	/* a concatenation: loads (and byteorders) then a lookup or dynset */
 	{
 		uint8_t fields[RS_KEY_MAX * 2], regs[RS_KEY_MAX * 2];
