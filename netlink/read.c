@@ -192,6 +192,12 @@ static int read_table(struct nlk_sock *s, const struct nlk_read_spec *spec, stru
 			set->elems_runtime = true;
 			continue;
 		}
+		/* Room for as many elements as the desired set holds: growing
+		 * by doubling copied the array again and again (a map of
+		 * 100,000 elements is 17 MB), a fifth of the read's CPU time
+		 * at 10,000 Services. */
+		if (h && h->n)
+			sn_grow(&set->elems, &set->cap, h->n, sizeof(*set->elems));
 		ns = nftnl_set_alloc();
 		nftnl_set_set_str(ns, NFTNL_SET_TABLE, r->table);
 		nftnl_set_set_str(ns, NFTNL_SET_NAME, set->name);
