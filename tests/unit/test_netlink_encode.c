@@ -252,6 +252,18 @@ static void b_vmap_np(struct rs_rule *r, enum rs_family f)
 	rs_rule_vmap(r, &RS_KEY(RS_F_L4PROTO, RS_F_DPORT), "service-nodeports");
 }
 
+/* the shard dispatch: the low bits of an address or a port */
+static void b_vmap_masked(struct rs_rule *r, enum rs_family f)
+{
+	rs_rule_ct_dnat(r);
+	rs_rule_vmap_masked(r, RS_F_SADDR, 0xff, "hairpin/shards");
+}
+
+static void b_vmap_masked_port(struct rs_rule *r, enum rs_family f)
+{
+	rs_rule_vmap_masked(r, RS_F_DPORT, 15, "nodeport-endpoints-10/shards");
+}
+
 static void b_mark_set(struct rs_rule *r, enum rs_family f)
 {
 	rs_rule_mark_set(r, 0x4000);
@@ -343,7 +355,7 @@ static const build_fn builders[] = {
 	b_lookups,	b_interval_lookup,  b_vmaps,	       b_vmap_np,	  b_mark_set,
 	b_dnat_map,	b_dnat_map_port,    b_update,	       b_update_small,	  b_update_nodata,
 	b_reject,	b_reject_tcp,	    b_verdicts,	       b_return,	  b_dnat_map_numgen,
-	b_dnat_map_numgen_np, b_lookup_update,
+	b_dnat_map_numgen_np, b_lookup_update, b_vmap_masked, b_vmap_masked_port,
 };
 
 static void test_rule_roundtrip(void **state)
