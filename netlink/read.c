@@ -82,18 +82,14 @@ static int set_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
+/* Straight from the message: a libnftnl set object per answer and an
+ * element object per element (allocated, copied, freed) were a fifth of
+ * the CPU time of reading 200,000 elements. */
 static int elem_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct rd *r = data;
-	struct nftnl_set *ns = nftnl_set_alloc();
 
-	if (!ns || nftnl_set_elems_nlmsg_parse(nlh, ns) < 0) {
-		nftnl_set_free(ns);
-		return MNL_CB_ERROR;
-	}
-	nlk_elems_decode(r->set, r->t->family, ns);
-	nftnl_set_free(ns);
-	return MNL_CB_OK;
+	return nlk_elems_decode_msg(r->set, r->t->family, nlh) < 0 ? MNL_CB_ERROR : MNL_CB_OK;
 }
 
 static int chain_cb(const struct nlmsghdr *nlh, void *data)
