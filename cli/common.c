@@ -22,6 +22,7 @@ enum {
 	OPT_NODEPORT_RANGE,
 	OPT_MASQ_BIT,
 	OPT_NODE_IP,
+	OPT_SHARD_ELEMS,
 	OPT_HELP,
 };
 
@@ -37,6 +38,7 @@ static const struct option common_opts[] = {
 	{ "service-node-port-range", required_argument, NULL, OPT_NODEPORT_RANGE },
 	{ "masquerade-bit", required_argument, NULL, OPT_MASQ_BIT },
 	{ "node-ip", required_argument, NULL, OPT_NODE_IP },
+	{ "shard-elements", required_argument, NULL, OPT_SHARD_ELEMS },
 	{ "help", no_argument, NULL, OPT_HELP },
 };
 
@@ -55,9 +57,11 @@ void cli_usage(FILE *out, const char *cmd, const struct cli_extra *extra)
 		"      --nodeport-addresses all  on every local address but loopback\n"
 		"      --node-ip IP[,IP]        this node's primary IP(s), one per family\n"
 		"      --service-node-port-range MIN-MAX  (default %u-%u)\n"
-		"      --masquerade-bit N       packet mark bit for masquerading (default %u)\n",
+		"      --masquerade-bit N       packet mark bit for masquerading (default %u)\n"
+		"      --shard-elements N       split endpoint sets bigger than N (default %u)\n",
 		cmd, extra && extra->synopsis ? extra->synopsis : "[OPTIONS] -f PATH...",
-		COMP_NODEPORT_MIN_DEFAULT, COMP_NODEPORT_MAX_DEFAULT, COMP_MASQ_BIT_DEFAULT);
+		COMP_NODEPORT_MIN_DEFAULT, COMP_NODEPORT_MAX_DEFAULT, COMP_MASQ_BIT_DEFAULT,
+		COMP_SHARD_ELEMS_DEFAULT);
 	if (extra && extra->usage)
 		fputs(extra->usage, out);
 }
@@ -240,6 +244,15 @@ int cli_parse(int argc, char **argv, const char *cmd, struct cli_common *c,
 		case OPT_NODEPORT_RANGE:
 			ret = parse_range(optarg, &c->comp);
 			c->set_nodeport_range = true;
+			break;
+		case OPT_SHARD_ELEMS:
+			/* at least 1: a shard of nothing is no shard */
+			ret = parse_uint("--shard-elements", optarg, 1u << 30, &v);
+			if (ret == CLI_OK && !v) {
+				fprintf(stderr, "svcnft: --shard-elements: must be 1 or more\n");
+				ret = CLI_USAGE;
+			}
+			c->comp.shard_elems = (unsigned)v;
 			break;
 		case OPT_MASQ_BIT:
 			ret = parse_uint("--masquerade-bit", optarg, 31, &v);

@@ -42,11 +42,15 @@ static const char *const ep_map_prefix[__EP_KIND_MAX] = {
 	[EP_NP_LOCAL] = "nodeport-local-endpoints",
 };
 
-/* One endpoint map: kind and count. */
+/* One endpoint map: kind and count. A big map is split into nshards
+ * maps NAME/K, dispatched by the verdict map NAME/shards (split_sets()). */
 struct ep_map {
 	uint8_t kind;		/* enum ep_kind */
 	uint32_t n;
 	struct rs_set *set;
+	char *name;		/* of the whole map: set is NULL once split */
+	struct rs_set *dispatch, **shards;	/* split: nshards > 1 */
+	unsigned nshards;
 };
 
 /* The chains a frontend can be dispatched to, each with its set of
@@ -301,6 +305,10 @@ static struct rs_set *ep_map(struct bctx *b, enum ep_kind kind, uint32_t n)
 	b->maps[b->nmaps].kind = (uint8_t)kind;
 	b->maps[b->nmaps].n = n;
 	b->maps[b->nmaps].set = s;
+	b->maps[b->nmaps].name = sn_strdup(s->name);
+	b->maps[b->nmaps].dispatch = NULL;
+	b->maps[b->nmaps].shards = NULL;
+	b->maps[b->nmaps].nshards = 1;
 	b->nmaps++;
 	return s;
 }
@@ -699,6 +707,140 @@ static void build_service(struct bctx *b, const struct svc_service *s)
 	comp_slices_free(&sl);
 }
 
+/* ---- shards ---- */
+
+/*
+ * Reading a set back is quadratic in its size: the kernel sends a set's
+ * elements in 32 KiB answers (netlink caps a dump's buffer there), and each
+ * answer restarts the hash walk from the first element and skips the ones
+ * already sent (nft_rhash_walk in nf_tables_dump_set). 100,000 elements
+ * took 2.9 s to read in one set, 0.4-0.7 s in 256 (docs/ruleset.md,
+ * "Shards"). So a set of endpoints (or of hairpin pairs) bigger than
+ * o->shard_elems is split by the low bits of an address or port the packet
+ * carries: NAME/K holds the elements whose field & (S - 1) == K, and the
+ * verdict map NAME/shards sends the packet to the chain that looks up its
+ * shard. S is a power of two, chosen from the size alone, so the script of
+ * a small cluster shows no shards at all.
+ */
+static unsigned shard_count(const struct bctx *b, size_t n)
+{
+	size_t per = b->o->shard_elems ? b->o->shard_elems : COMP_SHARD_ELEMS_DEFAULT;
+	unsigned k = 1;
+
+	while (k < COMP_SHARDS_MAX && n > per * k)
+		k *= 2;
+	return k;
+}
+
+/* The shard of a value: the low bits of an address, or of a port. */
+static unsigned shard_of(const struct rs_val *v, enum rs_type t, unsigned nshards)
+{
+	unsigned low;
+
+	if (t == RS_T_IPV4)
+		low = v->addr.a[3];
+	else if (t == RS_T_IPV6)
+		low = v->addr.a[15];
+	else
+		low = v->num;
+	return low & (nshards - 1);
+}
+
+/* The dispatch key of shard k: "0.0.0.K", "::K" or "K". */
+static void shard_key(struct rs_val *v, enum rs_type t, unsigned k)
+{
+	memset(v, 0, sizeof(*v));
+	if (t == RS_T_IPV4 || t == RS_T_IPV6) {
+		v->addr.family = t == RS_T_IPV4 ? SN_AF_INET : SN_AF_INET6;
+		v->addr.plen = t == RS_T_IPV4 ? 32 : 128;
+		v->addr.a[t == RS_T_IPV4 ? 3 : 15] = (uint8_t)k;
+	} else {
+		v->num = (uint16_t)k;
+	}
+}
+
+/*
+ * Split whole (nshards > 1) by its key field kf into sets NAME/K, and
+ * declare the verdict map NAME/shards: `K : goto CHAIN/K` for each
+ * shard that has elements (a packet of an empty shard misses the map and
+ * goes on, as it would miss the whole set). whole is left empty; the
+ * caller deletes it. Returns the shards (NULL for an empty one).
+ */
+static struct rs_set **split_set(struct bctx *b, struct rs_set *whole, unsigned kf,
+				 unsigned nshards, const char *chain, struct rs_set **dispatch)
+{
+	struct rs_set **sh = sn_calloc(nshards, sizeof(*sh));
+	enum rs_type t = (enum rs_type)whole->key[kf];
+	char *name, *comment;
+	unsigned k;
+	size_t i;
+
+	/* the dispatch map first: the script lists it above its shards */
+	name = sn_asprintf("%s/shards", whole->name);
+	comment = sn_asprintf("%s in %u shards, by the low bits of the %s", whole->name, nshards,
+			      t == RS_T_SERVICE ? "port" : "address");
+	*dispatch = add_set(b, name, comment, 1, (uint8_t[]){ (uint8_t)t }, 1,
+			    (uint8_t[]){ RS_T_VERDICT });
+	free(comment);
+	free(name);
+	for (i = 0; i < whole->n; i++) {
+		struct rs_elem *e = &whole->elems[i];
+
+		k = shard_of(&e->key[kf], t, nshards);
+		if (!sh[k]) {
+			name = sn_asprintf("%s/%u", whole->name, k);
+			comment = sn_asprintf("%s, shard %u of %u", whole->comment ? whole->comment : whole->name,
+					      k, nshards);
+			sh[k] = rs_table_add_set(b->t, name);
+			rs_set_set_type(sh[k], whole->nkey, whole->key, whole->ndata, whole->data);
+			sh[k]->tkey = whole->tkey;
+			sh[k]->tdata = whole->tdata;
+			sh[k]->flags = whole->flags;
+			rs_set_set_comment(sh[k], comment);
+			free(comment);
+			free(name);
+		}
+		/* the element moves, comment and all */
+		*rs_set_add_elem(sh[k]) = *e;
+	}
+	whole->n = 0;
+
+	for (k = 0; k < nshards; k++) {
+		struct rs_elem *e;
+
+		if (!sh[k])
+			continue;
+		e = rs_set_add_elem(*dispatch);
+		shard_key(&e->key[0], t, k);
+		e->verdict.code = RS_V_GOTO;
+		e->verdict.chain = sn_asprintf("%s/%u", chain, k);
+	}
+	return sh;
+}
+
+/* Split every endpoint map bigger than the shard size. */
+static void split_ep_maps(struct bctx *b)
+{
+	unsigned i;
+
+	for (i = 0; i < b->nmaps; i++) {
+		struct ep_map *m = &b->maps[i];
+		bool np = m->kind == EP_NP_CLUSTER || m->kind == EP_NP_LOCAL;
+		unsigned nshards = shard_count(b, m->set->n);
+		char *chain;
+
+		if (nshards < 2)
+			continue;
+		/* by the address of the frontend, or a NodePort's port */
+		chain = sn_asprintf("pick-%s", m->name);
+		m->shards = split_set(b, m->set, np ? 1 : 0, nshards, chain, &m->dispatch);
+		free(chain);
+		m->nshards = nshards;
+		rs_table_del_set(b->t, m->name);
+		m->set = NULL;
+	}
+}
+
 /* ---- common chains ---- */
 
 static int ep_map_cmp(const void *x, const void *y)
@@ -724,26 +866,52 @@ static int ep_map_cmp(const void *x, const void *y)
  * at 10,000 Services: 68-88 ms for the first Service with a new count).
  * Jumps bind nothing, and the pick chains never change.
  */
+/* One lookup: `dnat to FRONTEND . numgen random mod n map @MAP` */
+static void add_pick_rule(struct rs_chain *c, const struct ep_map *m, const char *map)
+{
+	struct rs_rule *r = rs_chain_add_rule(c);
+
+	if (m->kind == EP_NP_CLUSTER || m->kind == EP_NP_LOCAL)
+		rs_rule_dnat_map(r, &RS_KEY_NG(m->n, RS_F_L4PROTO, RS_F_DPORT), map);
+	else
+		rs_rule_dnat_map(r, &RS_KEY_NG(m->n, RS_F_DADDR, RS_F_L4PROTO, RS_F_DPORT), map);
+}
+
 static void build_pick_chains(struct bctx *b)
 {
-	unsigned i;
+	unsigned i, k;
 
 	for (i = 0; i < b->nmaps; i++) {
 		const struct ep_map *m = &b->maps[i];
 		bool np = m->kind == EP_NP_CLUSTER || m->kind == EP_NP_LOCAL;
-		char *name = sn_asprintf("pick-%s", m->set->name);
+		char *name = sn_asprintf("pick-%s", m->name);
 		struct rs_chain *c = rs_table_add_chain(b->t, name);
-		struct rs_rule *r = rs_chain_add_rule(c);
 		char *note = sn_asprintf("a frontend with %u endpoint%s: one of them, uniformly",
 					 m->n, m->n == 1 ? "" : "s");
 
 		rs_chain_set_note(c, note);
 		free(note);
-		if (np)
-			rs_rule_dnat_map(r, &RS_KEY_NG(m->n, RS_F_L4PROTO, RS_F_DPORT), m->set->name);
-		else
-			rs_rule_dnat_map(r, &RS_KEY_NG(m->n, RS_F_DADDR, RS_F_L4PROTO, RS_F_DPORT),
-					 m->set->name);
+		if (m->nshards < 2) {
+			add_pick_rule(c, m, m->name);
+			free(name);
+			continue;
+		}
+		/* split: to the pick chain of the frontend's shard */
+		rs_rule_vmap_masked(rs_chain_add_rule(c), np ? RS_F_DPORT : RS_F_DADDR,
+				    (uint16_t)(m->nshards - 1), m->dispatch->name);
+		for (k = 0; k < m->nshards; k++) {
+			char *sub;
+
+			if (!m->shards[k])
+				continue;
+			sub = sn_asprintf("%s/%u", name, k);
+			c = rs_table_add_chain(b->t, sub);
+			note = sn_asprintf("shard %u of %u of %s", k, m->nshards, m->name);
+			rs_chain_set_note(c, note);
+			free(note);
+			add_pick_rule(c, m, m->shards[k]->name);
+			free(sub);
+		}
 		free(name);
 	}
 }
@@ -757,7 +925,7 @@ static void emit_picks(struct bctx *b, struct rs_chain *c, enum ep_kind kind)
 
 		if (b->maps[i].kind != kind)
 			continue;
-		name = sn_asprintf("pick-%s", b->maps[i].set->name);
+		name = sn_asprintf("pick-%s", b->maps[i].name);
 		rs_rule_verdict(rs_chain_add_rule(c), RS_V_JUMP, name);
 		free(name);
 	}
@@ -1003,6 +1171,42 @@ static void emit_affinity_record(struct bctx *b, struct rs_chain *c)
 	}
 }
 
+/* A pod reaching itself through a Service: masquerade it, or it would
+ * answer itself directly. Split by the low bits of the source address when
+ * big (there is one element per endpoint address). */
+static void emit_hairpin(struct bctx *b, struct rs_chain *post)
+{
+	unsigned nshards = shard_count(b, b->hairpin->n), k;
+	struct rs_set **sh, *dispatch;
+	struct rs_rule *r = rs_chain_add_rule(post);
+
+	rs_rule_ct_dnat(r);
+	if (nshards < 2) {
+		rs_rule_lookup(r, &RS_KEY(RS_F_SADDR, RS_F_DADDR), false, "hairpin");
+		rs_rule_masq(r);
+		return;
+	}
+	sh = split_set(b, b->hairpin, 0, nshards, "hairpin", &dispatch);
+	rs_rule_vmap_masked(r, RS_F_SADDR, (uint16_t)(nshards - 1), dispatch->name);
+	for (k = 0; k < nshards; k++) {
+		struct rs_chain *c;
+		char *name;
+
+		if (!sh[k])
+			continue;
+		c = rs_table_add_chain(b->t, sh[k]->name);
+		name = sn_asprintf("hairpin, shard %u of %u", k, nshards);
+		rs_chain_set_note(c, name);
+		free(name);
+		r = rs_chain_add_rule(c);
+		rs_rule_lookup(r, &RS_KEY(RS_F_SADDR, RS_F_DADDR), false, sh[k]->name);
+		rs_rule_masq(r);
+	}
+	free(sh);
+	rs_table_del_set(b->t, "hairpin");
+	b->hairpin = NULL;
+}
+
 static void build_common(struct bctx *b)
 {
 	struct rs_chain *c;
@@ -1012,6 +1216,7 @@ static void build_common(struct bctx *b)
 	/* no qsort of an empty array: maps is NULL then (UBSan) */
 	if (b->nmaps > 1)
 		qsort(b->maps, b->nmaps, sizeof(*b->maps), ep_map_cmp);
+	split_ep_maps(b);
 
 	c = rs_table_add_base_chain(b->t, "nat-prerouting", "nat", RS_HOOK_PREROUTING, -100);
 	rs_rule_verdict(rs_chain_add_rule(c), RS_V_JUMP, "services");
@@ -1024,12 +1229,8 @@ static void build_common(struct bctx *b)
 	rs_rule_mark_test(r, b->mark);
 	rs_rule_mark_clear(r, b->mark);
 	rs_rule_masq(r);
-	if (b->hairpin->n) {
-		r = rs_chain_add_rule(c);
-		rs_rule_ct_dnat(r);
-		rs_rule_lookup(r, &RS_KEY(RS_F_SADDR, RS_F_DADDR), false, "hairpin");
-		rs_rule_masq(r);
-	}
+	if (b->hairpin->n)
+		emit_hairpin(b, c);
 
 	c = rs_table_add_chain(b->t, "services");
 	rs_chain_set_note(c, "dispatch: each frontend set sends its packets to its role's chain");
@@ -1112,9 +1313,18 @@ static int set_rank(const struct bctx *b, const struct rs_set *s, unsigned *sub)
 	unsigned i;
 
 	for (i = 0; i < b->nmaps; i++) {
-		if (b->maps[i].set == s) {
-			*sub = i;
+		const struct ep_map *m = &b->maps[i];
+
+		/* a map, or its dispatch map then its shards */
+		if (m->set == s || m->dispatch == s) {
+			*sub = i * (COMP_SHARDS_MAX + 1);
 			return 1;
+		}
+		for (unsigned k = 0; k < m->nshards && m->shards; k++) {
+			if (m->shards[k] == s) {
+				*sub = i * (COMP_SHARDS_MAX + 1) + k + 1;
+				return 1;
+			}
 		}
 	}
 	*sub = 0;
@@ -1212,6 +1422,10 @@ static void build_family(struct rs_ruleset *rs, const struct svc_world *w,
 	sort_sets(&b);
 	rs_table_sort(b.t);
 	free(b.aff);
+	for (i = 0; i < b.nmaps; i++) {
+		free(b.maps[i].name);
+		free(b.maps[i].shards);
+	}
 	free(b.maps);
 }
 

@@ -37,7 +37,15 @@ struct comp_opts {
 	unsigned nnode_ips;
 	uint16_t nodeport_min, nodeport_max;	/* --service-node-port-range */
 	unsigned masq_bit;		/* --masquerade-bit (0-31) */
+	/* --shard-elements: a set of endpoints or hairpin pairs larger than
+	 * this is split into shards of at most about this many elements
+	 * (docs/ruleset.md, "Shards"); 0 = COMP_SHARD_ELEMS_DEFAULT */
+	unsigned shard_elems;
 };
+
+#define COMP_SHARD_ELEMS_DEFAULT 2048
+/* The shard is picked by the low 8 bits of an address or port. */
+#define COMP_SHARDS_MAX 256
 
 void comp_opts_init(struct comp_opts *o);
 void comp_opts_free(struct comp_opts *o);

@@ -64,8 +64,12 @@ void comp_print_header(FILE *out, const struct svc_world *w, const struct comp_o
 	}
 	if (o->masquerade_all)
 		fprintf(out, " --masquerade-all");
-	fprintf(out, " --service-node-port-range %u-%u --masquerade-bit %u\n", o->nodeport_min,
+	fprintf(out, " --service-node-port-range %u-%u --masquerade-bit %u", o->nodeport_min,
 		o->nodeport_max, o->masq_bit);
+	/* only when set: the default changes no script */
+	if (o->shard_elems && o->shard_elems != COMP_SHARD_ELEMS_DEFAULT)
+		fprintf(out, " --shard-elements %u", o->shard_elems);
+	fprintf(out, "\n");
 
 	for (i = 0, first = true; i < w->nsvcs; i++) {
 		const struct svc_service *s = &w->svcs[i];

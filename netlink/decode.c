@@ -14,9 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <libmnl/libmnl.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_nat.h>
 #include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
 
 #include <libnftnl/chain.h>
 #include <libnftnl/expr.h>
@@ -390,6 +392,23 @@ static unsigned propose_load(const struct dec *d, size_t i, struct rs_stmt *out)
 			} else if (c->dlen == 2) {
 				s->val.num = be16(c->data);
 			}
+		}
+	}
+	/* field & MASK vmap @set: a mask of the low 16 bits only */
+	if (field_of(d, x, &field) && field != RS_F_NUMGEN && i + 2 < d->n &&
+	    d->x[i + 1].op == NLK_X_BITWISE && d->x[i + 2].op == NLK_X_LOOKUP &&
+	    d->x[i + 2].dreg == NLK_REG_VERDICT && n < NLK_MAX_PROPOSALS) {
+		const struct nlk_x *b = &d->x[i + 1];
+		unsigned len = nlk_field_len(d->f, field);
+
+		if (len >= 2 && b->dlen == len) {
+			struct rs_stmt *s = &out[n++];
+
+			s->type = RS_S_VMAP;
+			s->key.len = 1;
+			s->key.field[0] = (uint8_t)field;
+			s->num = (uint32_t)(b->mask[len - 2] << 8 | b->mask[len - 1]);
+			s->set = (char *)(uintptr_t)d->x[i + 2].name;
 		}
 	}
 	/* a concatenation: loads (and byteorders) then a lookup or dynset */
@@ -927,6 +946,62 @@ static uint8_t range_plen(const uint8_t *start, const uint8_t *end, unsigned len
 	return (uint8_t)p;
 }
 
+/* One element as the kernel sent it: borrowed pointers into the message
+ * (or into libnftnl's copy of it). */
+struct raw_elem {
+	const uint8_t *key, *end, *data, *ud;
+	uint32_t klen, elen, dlen, ulen, flags;
+	bool has_end, has_verdict;
+	int32_t verdict;
+	const char *chain;
+};
+
+static void elem_decode(struct rs_set *s, enum rs_family f, const struct raw_elem *r)
+{
+	struct rs_elem tmp = { 0 }, *e;
+
+	/* interval ends of a single-field interval set: svcnft has none */
+	if (!r->key || (r->flags & NFT_SET_ELEM_INTERVAL_END))
+		return;
+	if (!get_vals(r->key, r->klen, s->key, s->nkey, tmp.key, f))
+		return;
+	if (r->has_end) {
+		uint32_t off = 0;
+
+		if (!r->end || r->elen != r->klen)
+			return;
+		for (unsigned i = 0; i < s->nkey; i++) {
+			unsigned len = nlk_type_len(s->key[i]);
+
+			if (s->key[i] == RS_T_IPV4 || s->key[i] == RS_T_IPV6)
+				tmp.key[i].addr.plen = range_plen(r->key + off, r->end + off, len);
+			off += s->nkey > 1 ? (len + 3) & ~3u : len;
+		}
+	}
+	/* Data svcnft never writes (a `continue` verdict, odd bytes) still
+	 * keeps its key: the element is read with empty data (verdict
+	 * RS_V_NONE, or zero addresses no endpoint can have), which never
+	 * equals a desired element, so the diff deletes it by key instead of
+	 * leaving it to collide with a later element of the same key. */
+	if (s->ndata == 1 && s->data[0] == RS_T_VERDICT) {
+		if (!r->has_verdict || !rs_verdict_from(r->verdict, &tmp.verdict.code))
+			tmp.verdict.code = RS_V_NONE;
+	} else if (s->ndata) {
+		if (!r->data || !get_vals(r->data, r->dlen, s->data, s->ndata, tmp.data, f))
+			memset(tmp.data, 0, sizeof(tmp.data));
+	}
+	e = rs_set_add_elem(s);
+	*e = tmp;
+	if (r->ud) {
+		const char *comment = NULL;
+
+		nftnl_udata_parse(r->ud, r->ulen, elem_udata_cb, &comment);
+		rs_elem_set_comment(e, comment);
+	}
+	if ((e->verdict.code == RS_V_JUMP || e->verdict.code == RS_V_GOTO) && r->chain)
+		e->verdict.chain = sn_strdup(r->chain);
+}
+
 void nlk_elems_decode(struct rs_set *s, enum rs_family f, const struct nftnl_set *ns)
 {
 	struct nftnl_set_elems_iter *it = nftnl_set_elems_iter_create(ns);
@@ -935,62 +1010,97 @@ void nlk_elems_decode(struct rs_set *s, enum rs_family f, const struct nftnl_set
 	if (!it)
 		return;
 	while ((ne = nftnl_set_elems_iter_next(it)) != NULL) {
-		uint32_t klen = 0, flags = 0;
-		const uint8_t *k = nftnl_set_elem_get(ne, NFTNL_SET_ELEM_KEY, &klen);
-		struct rs_elem tmp = { 0 }, *e;
+		struct raw_elem r = { 0 };
 
+		r.key = nftnl_set_elem_get(ne, NFTNL_SET_ELEM_KEY, &r.klen);
 		if (nftnl_set_elem_is_set(ne, NFTNL_SET_ELEM_FLAGS))
-			flags = nftnl_set_elem_get_u32(ne, NFTNL_SET_ELEM_FLAGS);
-		/* interval ends of a single-field interval set: svcnft has none */
-		if (!k || (flags & NFT_SET_ELEM_INTERVAL_END))
-			continue;
-		if (!get_vals(k, klen, s->key, s->nkey, tmp.key, f))
-			continue;
-		if (nftnl_set_elem_is_set(ne, NFTNL_SET_ELEM_KEY_END)) {
-			uint32_t elen = 0;
-			const uint8_t *end = nftnl_set_elem_get(ne, NFTNL_SET_ELEM_KEY_END, &elen);
-			uint32_t off = 0;
-
-			if (elen != klen)
-				continue;
-			for (unsigned i = 0; i < s->nkey; i++) {
-				unsigned len = nlk_type_len(s->key[i]);
-
-				if (s->key[i] == RS_T_IPV4 || s->key[i] == RS_T_IPV6)
-					tmp.key[i].addr.plen = range_plen(k + off, end + off, len);
-				off += s->nkey > 1 ? (len + 3) & ~3u : len;
-			}
-		}
-		/* Data svcnft never writes (a `continue` verdict, odd bytes) still
-		 * keeps its key: the element is read with empty data (verdict
-		 * RS_V_NONE, or zero addresses no endpoint can have), which never
-		 * equals a desired element, so the diff deletes it by key instead of
-		 * leaving it to collide with a later element of the same key. */
-		if (s->ndata == 1 && s->data[0] == RS_T_VERDICT) {
-			if (!nftnl_set_elem_is_set(ne, NFTNL_SET_ELEM_VERDICT) ||
-			    !rs_verdict_from((int32_t)nftnl_set_elem_get_u32(ne, NFTNL_SET_ELEM_VERDICT),
-					     &tmp.verdict.code))
-				tmp.verdict.code = RS_V_NONE;
-		} else if (s->ndata) {
-			uint32_t dlen = 0;
-			const uint8_t *dp = nftnl_set_elem_get(ne, NFTNL_SET_ELEM_DATA, &dlen);
-
-			if (!dp || !get_vals(dp, dlen, s->data, s->ndata, tmp.data, f))
-				memset(tmp.data, 0, sizeof(tmp.data));
-		}
-		e = rs_set_add_elem(s);
-		*e = tmp;
-		if (nftnl_set_elem_is_set(ne, NFTNL_SET_ELEM_USERDATA)) {
-			uint32_t ulen = 0;
-			const void *ud = nftnl_set_elem_get(ne, NFTNL_SET_ELEM_USERDATA, &ulen);
-			const char *comment = NULL;
-
-			nftnl_udata_parse(ud, ulen, elem_udata_cb, &comment);
-			rs_elem_set_comment(e, comment);
-		}
-		if ((e->verdict.code == RS_V_JUMP || e->verdict.code == RS_V_GOTO) &&
-		    nftnl_set_elem_is_set(ne, NFTNL_SET_ELEM_CHAIN))
-			e->verdict.chain = sn_strdup(nftnl_set_elem_get_str(ne, NFTNL_SET_ELEM_CHAIN));
+			r.flags = nftnl_set_elem_get_u32(ne, NFTNL_SET_ELEM_FLAGS);
+		r.has_end = nftnl_set_elem_is_set(ne, NFTNL_SET_ELEM_KEY_END);
+		if (r.has_end)
+			r.end = nftnl_set_elem_get(ne, NFTNL_SET_ELEM_KEY_END, &r.elen);
+		r.has_verdict = nftnl_set_elem_is_set(ne, NFTNL_SET_ELEM_VERDICT);
+		if (r.has_verdict)
+			r.verdict = (int32_t)nftnl_set_elem_get_u32(ne, NFTNL_SET_ELEM_VERDICT);
+		if (nftnl_set_elem_is_set(ne, NFTNL_SET_ELEM_DATA))
+			r.data = nftnl_set_elem_get(ne, NFTNL_SET_ELEM_DATA, &r.dlen);
+		if (nftnl_set_elem_is_set(ne, NFTNL_SET_ELEM_USERDATA))
+			r.ud = nftnl_set_elem_get(ne, NFTNL_SET_ELEM_USERDATA, &r.ulen);
+		if (nftnl_set_elem_is_set(ne, NFTNL_SET_ELEM_CHAIN))
+			r.chain = nftnl_set_elem_get_str(ne, NFTNL_SET_ELEM_CHAIN);
+		elem_decode(s, f, &r);
 	}
 	nftnl_set_elems_iter_destroy(it);
+}
+
+/* NFTA_DATA_VALUE inside a nested NFTA_SET_ELEM_KEY / _KEY_END / _DATA,
+ * or the verdict of an NFTA_DATA_VERDICT. */
+static void raw_data(const struct nlattr *nest, const uint8_t **p, uint32_t *len,
+		     struct raw_elem *r)
+{
+	const struct nlattr *a, *v;
+
+	mnl_attr_for_each_nested(a, nest) {
+		switch (mnl_attr_get_type(a)) {
+		case NFTA_DATA_VALUE:
+			*p = mnl_attr_get_payload(a);
+			*len = mnl_attr_get_payload_len(a);
+			break;
+		case NFTA_DATA_VERDICT:
+			if (!r)
+				break;
+			mnl_attr_for_each_nested(v, a) {
+				if (mnl_attr_get_type(v) == NFTA_VERDICT_CODE &&
+				    mnl_attr_get_payload_len(v) == 4) {
+					r->has_verdict = true;
+					r->verdict = (int32_t)ntohl(mnl_attr_get_u32(v));
+				} else if (mnl_attr_get_type(v) == NFTA_VERDICT_CHAIN &&
+					   mnl_attr_validate(v, MNL_TYPE_NUL_STRING) == 0) {
+					r->chain = mnl_attr_get_str(v);
+				}
+			}
+			break;
+		}
+	}
+}
+
+int nlk_elems_decode_msg(struct rs_set *s, enum rs_family f, const struct nlmsghdr *nlh)
+{
+	const struct nlattr *a, *le, *ea;
+
+	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(struct nfgenmsg)))
+		return -1;
+	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg)) {
+		if (mnl_attr_get_type(a) != NFTA_SET_ELEM_LIST_ELEMENTS)
+			continue;
+		mnl_attr_for_each_nested(le, a) {
+			struct raw_elem r = { 0 };
+
+			if (mnl_attr_get_type(le) != NFTA_LIST_ELEM)
+				continue;
+			mnl_attr_for_each_nested(ea, le) {
+				switch (mnl_attr_get_type(ea)) {
+				case NFTA_SET_ELEM_KEY:
+					raw_data(ea, &r.key, &r.klen, NULL);
+					break;
+				case NFTA_SET_ELEM_KEY_END:
+					r.has_end = true;
+					raw_data(ea, &r.end, &r.elen, NULL);
+					break;
+				case NFTA_SET_ELEM_DATA:
+					raw_data(ea, &r.data, &r.dlen, &r);
+					break;
+				case NFTA_SET_ELEM_FLAGS:
+					if (mnl_attr_get_payload_len(ea) == 4)
+						r.flags = ntohl(mnl_attr_get_u32(ea));
+					break;
+				case NFTA_SET_ELEM_USERDATA:
+					r.ud = mnl_attr_get_payload(ea);
+					r.ulen = mnl_attr_get_payload_len(ea);
+					break;
+				}
+			}
+			elem_decode(s, f, &r);
+		}
+	}
+	return 0;
 }

@@ -435,10 +435,30 @@ static int enc_stmt_lookup(struct enc *c, const struct rs_stmt *s)
 	return 0;
 }
 
-/* KEY vmap @set */
+/* KEY vmap @set, or FIELD & MASK vmap @set */
 static int enc_stmt_vmap(struct enc *c, const struct rs_stmt *s)
 {
-	return enc_lookup(c, s, NLK_REG_VERDICT) ? 0 : -1;
+	uint8_t mask[16] = { 0 }, zero[16] = { 0 };
+	struct nlk_x *x;
+	unsigned len;
+
+	if (!s->num)
+		return enc_lookup(c, s, NLK_REG_VERDICT) ? 0 : -1;
+	len = s->key.len == 1 ? nlk_field_len(c->f, s->key.field[0]) : 0;
+	if (len < 2 || s->key.field[0] == RS_F_NUMGEN)
+		return enc_fail(c, "a masked verdict map lookup on a field that cannot be masked");
+	if (!s->set || !*s->set)
+		return enc_fail(c, "lookup without a set name");
+	/* the mask's low 16 bits are the last two bytes, network order */
+	mask[len - 2] = (uint8_t)(s->num >> 8);
+	mask[len - 1] = (uint8_t)s->num;
+	enc_load(c, s->key.field[0], 0, len);
+	enc_bitwise(c, 0, mask, zero, len);
+	x = nlk_xs_add(c->xs, NLK_X_LOOKUP);
+	x->sreg = 0;
+	x->dreg = NLK_REG_VERDICT;
+	x->name = s->set;
+	return 0;
 }
 
 /* meta mark set meta mark | M  /  meta mark set meta mark & ~M */

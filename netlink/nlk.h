@@ -70,6 +70,11 @@ struct rs_chain *nlk_chain_decode(struct rs_table *t, const struct nftnl_chain *
 struct rs_set *nlk_set_decode(struct rs_table *t, const struct nftnl_set *ns);
 /* Append the elements held by ns (a GETSETELEM answer) to s. */
 void nlk_elems_decode(struct rs_set *s, enum rs_family f, const struct nftnl_set *ns);
+/* The same, straight from one NEWSETELEM message (a dump's answer) with no
+ * libnftnl object per element: what the read of a big table uses. Returns
+ * -1 on a message too short to be one. */
+struct nlmsghdr;
+int nlk_elems_decode_msg(struct rs_set *s, enum rs_family f, const struct nlmsghdr *nlh);
 /* Append the rule nr to c. t must already hold the table's sets. */
 struct rs_rule *nlk_rule_decode(struct rs_table *t, struct rs_chain *c, const struct nftnl_rule *nr);
 

@@ -82,18 +82,14 @@ static int set_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
+/* Straight from the message: a libnftnl set object per answer and an
+ * element object per element (allocated, copied, freed) were a fifth of
+ * the CPU time of reading 200,000 elements. */
 static int elem_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct rd *r = data;
-	struct nftnl_set *ns = nftnl_set_alloc();
 
-	if (!ns || nftnl_set_elems_nlmsg_parse(nlh, ns) < 0) {
-		nftnl_set_free(ns);
-		return MNL_CB_ERROR;
-	}
-	nlk_elems_decode(r->set, r->t->family, ns);
-	nftnl_set_free(ns);
-	return MNL_CB_OK;
+	return nlk_elems_decode_msg(r->set, r->t->family, nlh) < 0 ? MNL_CB_ERROR : MNL_CB_OK;
 }
 
 static int chain_cb(const struct nlmsghdr *nlh, void *data)
@@ -192,6 +188,12 @@ static int read_table(struct nlk_sock *s, const struct nlk_read_spec *spec, stru
 			set->elems_runtime = true;
 			continue;
 		}
+		/* Room for as many elements as the desired set holds: growing
+		 * by doubling copied the array again and again (a map of
+		 * 100,000 elements is 17 MB), a fifth of the read's CPU time
+		 * at 10,000 Services. */
+		if (h && h->n)
+			sn_grow(&set->elems, &set->cap, h->n, sizeof(*set->elems));
 		ns = nftnl_set_alloc();
 		nftnl_set_set_str(ns, NFTNL_SET_TABLE, r->table);
 		nftnl_set_set_str(ns, NFTNL_SET_NAME, set->name);

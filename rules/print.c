@@ -103,6 +103,24 @@ static void rs_print_addr(struct sn_buf *b, uint8_t t, const struct sn_addr *a, 
 	}
 }
 
+/* " & MASK" over the low 16 bits of a field, as nft lists it: an address
+ * ("ip daddr & 0.0.0.15", "ip6 daddr & ::f") or a number ("th dport & 15"). */
+static void rs_print_low_mask(struct sn_buf *b, enum rs_family f, uint8_t field, uint16_t mask)
+{
+	if (field == RS_F_SADDR || field == RS_F_DADDR) {
+		uint8_t t = f == RS_IP6 ? RS_T_IPV6 : RS_T_IPV4;
+		struct sn_addr a = { 0 };
+		unsigned len = t == RS_T_IPV6 ? 16 : 4;
+
+		a.a[len - 2] = (uint8_t)(mask >> 8);
+		a.a[len - 1] = (uint8_t)mask;
+		sn_buf_add(b, " & ");
+		rs_print_addr(b, t, &a, false);
+		return;
+	}
+	sn_buf_printf(b, " & %u", mask);
+}
+
 static void rs_print_proto(struct sn_buf *b, unsigned proto)
 {
 	const char *name = sn_proto_name((uint8_t)proto);
@@ -246,6 +264,8 @@ static void rs_print_stmt(struct sn_buf *b, enum rs_family f, const struct rs_st
 		break;
 	case RS_S_VMAP:
 		rs_print_key(b, f, &s->key);
+		if (s->num)
+			rs_print_low_mask(b, f, s->key.field[0], (uint16_t)s->num);
 		sn_buf_printf(b, " vmap @%s", s->set ? s->set : "?");
 		break;
 	case RS_S_VERDICT:

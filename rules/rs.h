@@ -108,7 +108,9 @@ enum rs_stmt_type {
 				 * than 16 bytes, e.g. any IPv6 address . port: such a rule
 				 * prints correctly but the script cannot be loaded by nft -f */
 	RS_S_REJECT,		/* "reject" or "reject with tcp reset" (tcp_reset) */
-	RS_S_VMAP,		/* "KEY vmap @set" */
+	RS_S_VMAP,		/* "KEY vmap @set", or with num != 0 and a one-field key
+				 * "FIELD & MASK vmap @set": num holds the low 16 bits of
+				 * the mask (the shard dispatch of a split set) */
 	RS_S_VERDICT,		/* "accept", "drop", "return", "jump X", "goto X" */
 	RS_S_COUNTER,		/* "counter" (no state kept in the model) */
 	RS_S_FOREIGN,		/* found in the kernel, not svcnft's: text is a description */
@@ -120,7 +122,8 @@ struct rs_stmt {
 	uint8_t neg;		/* CMP, LOOKUP: "!=" */
 	uint8_t field;		/* CMP, FIB_LOCAL: enum rs_field */
 	uint8_t tcp_reset;	/* REJECT */
-	uint32_t num;		/* MARK_*: the mark bits; NUMGEN: modulus; UPDATE: timeout in seconds */
+	uint32_t num;		/* MARK_*: the mark bits; NUMGEN: modulus; UPDATE: timeout in seconds;
+				 * VMAP: the mask of the low bits (0 = no mask) */
 	struct rs_val val;	/* CMP: value (addr with plen for a prefix, or num); DNAT: addr + port */
 	struct rs_key key;	/* LOOKUP, VMAP, DNAT_MAP, UPDATE */
 	struct rs_key data;	/* UPDATE: data expression */
@@ -273,6 +276,9 @@ void rs_rule_update(struct rs_rule *r, const char *set, const struct rs_key *k,
 		    uint32_t timeout_s, const struct rs_key *data);
 void rs_rule_reject(struct rs_rule *r, bool tcp_reset);
 void rs_rule_vmap(struct rs_rule *r, const struct rs_key *k, const char *map);
+/* FIELD & MASK vmap @map: mask of the field's low 16 bits (an address's
+ * last two bytes, a port); the shard dispatch of a split set */
+void rs_rule_vmap_masked(struct rs_rule *r, enum rs_field field, uint16_t mask, const char *map);
 void rs_rule_verdict(struct rs_rule *r, enum rs_verdict_code code, const char *chain);
 void rs_rule_counter(struct rs_rule *r);
 void rs_rule_foreign(struct rs_rule *r, const char *text);

@@ -185,6 +185,16 @@ void rs_rule_vmap(struct rs_rule *r, const struct rs_key *k, const char *map)
 	s->set = sn_strdup(map);
 }
 
+void rs_rule_vmap_masked(struct rs_rule *r, enum rs_field field, uint16_t mask, const char *map)
+{
+	struct rs_stmt *s = rs_rule_new_stmt(r, RS_S_VMAP);
+
+	s->key.len = 1;
+	s->key.field[0] = (uint8_t)field;
+	s->num = mask;
+	s->set = sn_strdup(map);
+}
+
 void rs_rule_verdict(struct rs_rule *r, enum rs_verdict_code code, const char *chain)
 {
 	struct rs_stmt *s = rs_rule_new_stmt(r, RS_S_VERDICT);
@@ -276,7 +286,7 @@ static bool rs_stmt_eq(const struct rs_stmt *a, const struct rs_stmt *b)
 		return rs_key_eq(&a->key, &b->key) && rs_str_eq(a->set, b->set) &&
 		       a->val.num == b->val.num;
 	case RS_S_VMAP:
-		return rs_key_eq(&a->key, &b->key) && rs_str_eq(a->set, b->set);
+		return a->num == b->num && rs_key_eq(&a->key, &b->key) && rs_str_eq(a->set, b->set);
 	case RS_S_UPDATE:
 		return a->num == b->num && rs_key_eq(&a->key, &b->key) &&
 		       rs_key_eq(&a->data, &b->data) && rs_str_eq(a->set, b->set);

@@ -360,6 +360,104 @@ static void test_choice_uniform(void **state)
 	assert_int_equal(rules, 2);	/* one per count in use, not per Service */
 }
 
+/* A map bigger than --shard-elements is split by the low bits of the
+ * frontend's address (a NodePort's port), each shard behind its own pick
+ * chain; every element keeps its key, data and comment, in the shard its
+ * address selects; a small map is not split. The hairpin set splits by the
+ * source address. */
+static void test_shards(void **state)
+{
+	struct fx *f = *state;
+	static const char *const ips[] = { "198.18.0.16", "198.18.0.17", "198.18.0.18",
+					   "198.18.0.35" };
+	const struct rs_table *t;
+	const struct rs_set *m, *d;
+	const struct rs_chain *c;
+	char name[32], addr[48];
+	size_t total = 0;
+	unsigned i, k;
+
+	for (i = 0; i < SN_ARRAY_SIZE(ips); i++) {
+		struct svc_service *s;
+		struct svc_slice *sl;
+
+		snprintf(name, sizeof(name), "s%u", i);
+		s = svc(f->w, "default", name, SVC_CLUSTER_IP, ips[i]);
+		port(s, "http", IPPROTO_TCP, 80, 8080);
+		snprintf(addr, sizeof(addr), "%s-1", name);
+		sl = slice(f->w, "default", addr, name, "http", IPPROTO_TCP, 8080);
+		for (k = 0; k < 3; k++) {
+			snprintf(addr, sizeof(addr), "198.19.%u.%u", i, k + 1);
+			ep(sl, addr, READY, "node-b");
+		}
+	}
+	{
+		/* a lone Service with 2 endpoints: its map stays whole */
+		struct svc_service *s = svc(f->w, "default", "two", SVC_CLUSTER_IP, "198.18.1.1");
+		struct svc_slice *sl = slice(f->w, "default", "two-1", "two", "http", IPPROTO_TCP,
+					     8080);
+
+		port(s, "http", IPPROTO_TCP, 80, 8080);
+		ep(sl, "198.19.9.1", READY, "node-b");
+		ep(sl, "198.19.9.2", READY, "node-b");
+	}
+	f->o.shard_elems = 4;	/* 12 elements of endpoints-3: 4 shards */
+	compile_ok(f);
+	t = table(f, RS_IP);
+
+	assert_null(rs_table_find_set(t, "endpoints-3"));
+	d = rs_table_find_set(t, "endpoints-3/shards");
+	assert_non_null(d);
+	/* .16 and .17 and .18 and .35 & 3: shards 0, 1, 2, 3 */
+	assert_set(f, RS_IP, "endpoints-3/shards",
+		   "0.0.0.0 : goto pick-endpoints-3/0\n"
+		   "0.0.0.1 : goto pick-endpoints-3/1\n"
+		   "0.0.0.2 : goto pick-endpoints-3/2\n"
+		   "0.0.0.3 : goto pick-endpoints-3/3\n");
+	assert_chain(f, RS_IP, "pick-endpoints-3", "ip daddr & 0.0.0.3 vmap @endpoints-3/shards\n");
+	for (k = 0; k < 4; k++) {
+		snprintf(name, sizeof(name), "endpoints-3/%u", k);
+		m = rs_table_find_set(t, name);
+		assert_non_null(m);
+		assert_int_equal(m->tkey.mod, 3);
+		assert_int_equal(m->tkey.field[3], RS_F_NUMGEN);
+		for (i = 0; i < m->n; i++) {
+			assert_int_equal(m->elems[i].key[0].addr.a[3] & 3, k);
+			assert_non_null(m->elems[i].comment);
+		}
+		total += m->n;
+		snprintf(name, sizeof(name), "pick-endpoints-3/%u", k);
+		c = rs_table_find_chain(t, name);
+		assert_non_null(c);
+		assert_int_equal(c->n, 1);
+		assert_int_equal(c->rules[0].stmts[0].type, RS_S_DNAT_MAP);
+		snprintf(name, sizeof(name), "endpoints-3/%u", k);
+		assert_string_equal(c->rules[0].stmts[0].set, name);
+	}
+	assert_int_equal(total, 12);	/* nothing lost, nothing doubled */
+	assert_set(f, RS_IP, "endpoints-3/3",
+		   "198.18.0.35 . tcp . 80 . 0 comment \"default/s3 port http 80/tcp\" : 198.19.3.1 . 8080\n"
+		   "198.18.0.35 . tcp . 80 . 1 comment \"default/s3 port http 80/tcp\" : 198.19.3.2 . 8080\n"
+		   "198.18.0.35 . tcp . 80 . 2 comment \"default/s3 port http 80/tcp\" : 198.19.3.3 . 8080\n");
+	/* 4 elements: not more than 4, one map */
+	assert_non_null(rs_table_find_set(t, "endpoints-2"));
+	assert_null(rs_table_find_set(t, "endpoints-2/shards"));
+	assert_chain(f, RS_IP, "pick-endpoints-2",
+		     "dnat ip to ip daddr . meta l4proto . th dport . numgen random mod 2 map @endpoints-2\n");
+	/* 14 endpoint addresses, 4 shards by the source: .1 .2 .3 fall in 1-3 */
+	assert_null(rs_table_find_set(t, "hairpin"));
+	assert_null(rs_table_find_set(t, "hairpin/0"));
+	assert_set(f, RS_IP, "hairpin/shards",
+		   "0.0.0.1 : goto hairpin/1\n0.0.0.2 : goto hairpin/2\n0.0.0.3 : goto hairpin/3\n");
+	assert_chain(f, RS_IP, "hairpin/2", "ip saddr . ip daddr @hairpin/2 masquerade fully-random\n");
+	c = rs_table_find_chain(t, "nat-postrouting");
+	assert_non_null(c);
+	assert_int_equal(c->n, 2);
+	assert_int_equal(c->rules[1].stmts[1].type, RS_S_VMAP);
+	assert_int_equal(c->rules[1].stmts[1].num, 3);
+	assert_string_equal(c->rules[1].stmts[1].set, "hairpin/shards");
+}
+
 /* Not-ready endpoints are never used; serving+terminating ones only when
  * no endpoint is ready. */
 static void test_ready_terminating_fallback(void **state)
@@ -1267,6 +1365,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_clusterip_choice, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_choice_uniform, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shards, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ready_terminating_fallback, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_endpoints_reject, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_itp_local, setup, teardown),
