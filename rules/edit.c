@@ -12,7 +12,7 @@ void rs_elem_copy(struct rs_elem *dst, const struct rs_elem *src)
 {
 	*dst = *src;
 	dst->verdict.chain = src->verdict.chain ? sn_strdup(src->verdict.chain) : NULL;
-	dst->comment = src->comment ? sn_strdup(src->comment) : NULL;
+	dst->comment = rs_comment_ref(src->comment);
 }
 
 struct rs_elem *rs_set_add_elem_copy(struct rs_set *s, const struct rs_elem *e)

@@ -117,6 +117,14 @@ static void rs_cstr_put(struct rs_cstr *c)
 		free(c);
 }
 
+/* Another reference to an element's comment (rules/internal.h). */
+char *rs_comment_ref(char *s)
+{
+	if (s)
+		rs_cstr_of(s)->refs++;
+	return s;
+}
+
 static char *rs_comment_get(const char *comment)
 {
 	struct rs_cstr *c = rs_last_comment;

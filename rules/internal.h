@@ -33,6 +33,9 @@ void rs_chain_free(struct rs_chain *c);
 void rs_set_free(struct rs_set *s);
 /* Free a set's element array (malloc or mapping) and leave it empty. */
 void rs_set_free_elems(struct rs_set *s);
+/* An element comment is counted text (rules/elem.c): a copy of an element
+ * takes another reference with this, never a strdup. */
+char *rs_comment_ref(char *s);
 void rs_table_free(struct rs_table *t);
 
 /* Compare the data of two elements (verdict, or the data fields in
