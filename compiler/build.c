@@ -722,14 +722,59 @@ static void build_service(struct bctx *b, const struct svc_service *s)
  * shard. S is a power of two, chosen from the size alone, so the script of
  * a small cluster shows no shards at all.
  */
-static unsigned shard_count(const struct bctx *b, size_t n)
+static unsigned shard_count(const struct bctx *b, const char *set, size_t n)
 {
 	size_t per = b->o->shard_elems ? b->o->shard_elems : COMP_SHARD_ELEMS_DEFAULT;
 	unsigned k = 1;
 
+	if (b->o->shard_plan)
+		return comp_shard_plan_get(b->o->shard_plan, b->fam, set);
 	while (k < COMP_SHARDS_MAX && n > per * k)
 		k *= 2;
 	return k;
+}
+
+#define SHARDS_SUFFIX "/shards"
+
+void comp_shard_plan_from(const struct rs_ruleset *rs, struct comp_shard_plan *p)
+{
+	size_t cap = 0;
+
+	comp_shard_plan_free(p);
+	for (size_t i = 0; rs && i < rs->n; i++) {
+		const struct rs_table *t = rs->tables[i];
+
+		for (size_t k = 0; k < t->nsets; k++) {
+			const struct rs_set *d = t->sets[k];
+			size_t len = strlen(d->name), sl = strlen(SHARDS_SUFFIX);
+
+			if (len <= sl || strcmp(d->name + len - sl, SHARDS_SUFFIX) || !d->n)
+				continue;
+			sn_grow(&p->v, &cap, p->n + 1, sizeof(*p->v));
+			p->v[p->n].family = (uint8_t)t->family;
+			p->v[p->n].set = sn_strndup(d->name, len - sl);
+			/* every shard has its element in the dispatch map */
+			p->v[p->n].nshards = (unsigned)d->n;
+			p->n++;
+		}
+	}
+}
+
+unsigned comp_shard_plan_get(const struct comp_shard_plan *p, enum rs_family f, const char *set)
+{
+	for (size_t i = 0; p && i < p->n; i++)
+		if (p->v[i].family == f && !strcmp(p->v[i].set, set))
+			return p->v[i].nshards;
+	return 1;
+}
+
+void comp_shard_plan_free(struct comp_shard_plan *p)
+{
+	for (size_t i = 0; i < p->n; i++)
+		free(p->v[i].set);
+	free(p->v);
+	p->v = NULL;
+	p->n = 0;
 }
 
 /* The shard of a value: the low bits of an address, or of a port. */
@@ -761,10 +806,11 @@ static void shard_key(struct rs_val *v, enum rs_type t, unsigned k)
 
 /*
  * Split whole (nshards > 1) by its key field kf into sets NAME/K, and
- * declare the verdict map NAME/shards: `K : goto CHAIN/K` for each
- * shard that has elements (a packet of an empty shard misses the map and
- * goes on, as it would miss the whole set). whole is left empty; the
- * caller deletes it. Returns the shards (NULL for an empty one).
+ * declare the verdict map NAME/shards: `K : goto CHAIN/K` for each shard.
+ * Every shard exists, empty or not (at the sizes that split, the low bits
+ * leave none empty anyway): so the objects depend on the count alone, and
+ * a Service compiled alone by the reconcile core lands in the same ones.
+ * whole is left empty; the caller deletes it. Returns the shards.
  */
 static struct rs_set **split_set(struct bctx *b, struct rs_set *whole, unsigned kf,
 				 unsigned nshards, const char *chain, struct rs_set **dispatch)
@@ -776,45 +822,39 @@ static struct rs_set **split_set(struct bctx *b, struct rs_set *whole, unsigned 
 	size_t i;
 
 	/* the dispatch map first: the script lists it above its shards */
-	name = sn_asprintf("%s/shards", whole->name);
+	name = sn_asprintf("%s" SHARDS_SUFFIX, whole->name);
 	comment = sn_asprintf("%s in %u shards, by the low bits of the %s", whole->name, nshards,
 			      t == RS_T_SERVICE ? "port" : "address");
 	*dispatch = add_set(b, name, comment, 1, (uint8_t[]){ (uint8_t)t }, 1,
 			    (uint8_t[]){ RS_T_VERDICT });
 	free(comment);
 	free(name);
-	for (i = 0; i < whole->n; i++) {
-		struct rs_elem *e = &whole->elems[i];
-
-		k = shard_of(&e->key[kf], t, nshards);
-		if (!sh[k]) {
-			name = sn_asprintf("%s/%u", whole->name, k);
-			comment = sn_asprintf("%s, shard %u of %u", whole->comment ? whole->comment : whole->name,
-					      k, nshards);
-			sh[k] = rs_table_add_set(b->t, name);
-			rs_set_set_type(sh[k], whole->nkey, whole->key, whole->ndata, whole->data);
-			sh[k]->tkey = whole->tkey;
-			sh[k]->tdata = whole->tdata;
-			sh[k]->flags = whole->flags;
-			rs_set_set_comment(sh[k], comment);
-			free(comment);
-			free(name);
-		}
-		/* the element moves, comment and all */
-		*rs_set_add_elem(sh[k]) = *e;
-	}
-	whole->n = 0;
-
 	for (k = 0; k < nshards; k++) {
 		struct rs_elem *e;
 
-		if (!sh[k])
-			continue;
+		name = sn_asprintf("%s/%u", whole->name, k);
+		comment = sn_asprintf("%s, shard %u of %u", whole->comment ? whole->comment : whole->name,
+				      k, nshards);
+		sh[k] = rs_table_add_set(b->t, name);
+		rs_set_set_type(sh[k], whole->nkey, whole->key, whole->ndata, whole->data);
+		sh[k]->tkey = whole->tkey;
+		sh[k]->tdata = whole->tdata;
+		sh[k]->flags = whole->flags;
+		rs_set_set_comment(sh[k], comment);
+		free(comment);
+		free(name);
 		e = rs_set_add_elem(*dispatch);
 		shard_key(&e->key[0], t, k);
 		e->verdict.code = RS_V_GOTO;
 		e->verdict.chain = sn_asprintf("%s/%u", chain, k);
 	}
+	for (i = 0; i < whole->n; i++) {
+		struct rs_elem *e = &whole->elems[i];
+
+		/* the element moves, comment and all */
+		*rs_set_add_elem(sh[shard_of(&e->key[kf], t, nshards)]) = *e;
+	}
+	whole->n = 0;
 	return sh;
 }
 
@@ -826,7 +866,7 @@ static void split_ep_maps(struct bctx *b)
 	for (i = 0; i < b->nmaps; i++) {
 		struct ep_map *m = &b->maps[i];
 		bool np = m->kind == EP_NP_CLUSTER || m->kind == EP_NP_LOCAL;
-		unsigned nshards = shard_count(b, m->set->n);
+		unsigned nshards = shard_count(b, m->name, m->set->n);
 		char *chain;
 
 		if (nshards < 2)
@@ -900,11 +940,7 @@ static void build_pick_chains(struct bctx *b)
 		rs_rule_vmap_masked(rs_chain_add_rule(c), np ? RS_F_DPORT : RS_F_DADDR,
 				    (uint16_t)(m->nshards - 1), m->dispatch->name);
 		for (k = 0; k < m->nshards; k++) {
-			char *sub;
-
-			if (!m->shards[k])
-				continue;
-			sub = sn_asprintf("%s/%u", name, k);
+			char *sub = sn_asprintf("%s/%u", name, k);
 			c = rs_table_add_chain(b->t, sub);
 			note = sn_asprintf("shard %u of %u of %s", k, m->nshards, m->name);
 			rs_chain_set_note(c, note);
@@ -1176,7 +1212,7 @@ static void emit_affinity_record(struct bctx *b, struct rs_chain *c)
  * big (there is one element per endpoint address). */
 static void emit_hairpin(struct bctx *b, struct rs_chain *post)
 {
-	unsigned nshards = shard_count(b, b->hairpin->n), k;
+	unsigned nshards = shard_count(b, "hairpin", b->hairpin->n), k;
 	struct rs_set **sh, *dispatch;
 	struct rs_rule *r = rs_chain_add_rule(post);
 
@@ -1192,8 +1228,6 @@ static void emit_hairpin(struct bctx *b, struct rs_chain *post)
 		struct rs_chain *c;
 		char *name;
 
-		if (!sh[k])
-			continue;
 		c = rs_table_add_chain(b->t, sh[k]->name);
 		name = sn_asprintf("hairpin, shard %u of %u", k, nshards);
 		rs_chain_set_note(c, name);

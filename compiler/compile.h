@@ -41,7 +41,28 @@ struct comp_opts {
 	 * this is split into shards of at most about this many elements
 	 * (docs/ruleset.md, "Shards"); 0 = COMP_SHARD_ELEMS_DEFAULT */
 	unsigned shard_elems;
+	/* The shard count of each split set, fixed (borrowed; NULL = from each
+	 * set's size). The reconcile core compiles one Service at a time: its
+	 * sets are tiny, so it passes the counts of the last whole compile
+	 * (comp_shard_plan_from) for the parts to land in the same shards. */
+	const struct comp_shard_plan *shard_plan;
 };
+
+/* Which sets are split, into how many shards, per family. */
+struct comp_shard_plan {
+	struct comp_shard_count {
+		uint8_t family;		/* enum rs_family */
+		char *set;		/* the set as unsplit: "endpoints-10", "hairpin" */
+		unsigned nshards;
+	} *v;
+	size_t n;
+};
+
+/* The plan of a compiled ruleset (its NAME/shards dispatch maps); p is emptied first. */
+void comp_shard_plan_from(const struct rs_ruleset *rs, struct comp_shard_plan *p);
+/* The shard count of set in family f under p: 1 when p does not split it. */
+unsigned comp_shard_plan_get(const struct comp_shard_plan *p, enum rs_family f, const char *set);
+void comp_shard_plan_free(struct comp_shard_plan *p);
 
 #define COMP_SHARD_ELEMS_DEFAULT 2048
 /* The shard is picked by the low 8 bits of an address or port. */

@@ -38,6 +38,10 @@
 struct rc {
 	struct nlk_sock *s;
 	const struct comp_opts *o;
+	/* o with the shard counts of the last whole compile: what the parts
+	 * of the index are compiled with (comp_opts.shard_plan) */
+	struct comp_opts parts_o;
+	struct comp_shard_plan plan;
 	bool isolate, incremental;
 	enum rc_conntrack ct;
 	/* the view: NULL = none, the next sync reads the kernel */
@@ -228,6 +232,7 @@ void rc_free(struct rc *rc)
 	if (rc->have_fronts)
 		comp_frontends_free(&rc->fronts);
 	rs_ruleset_free(rc->dry);
+	comp_shard_plan_free(&rc->plan);
 	free(rc);
 }
 
@@ -244,6 +249,11 @@ void rc_set_conntrack(struct rc *rc, enum rc_conntrack mode)
 bool rc_has_view(const struct rc *rc)
 {
 	return rc->view != NULL;
+}
+
+const struct comp_shard_plan *rc_shard_plan(const struct rc *rc)
+{
+	return rc->st ? &rc->plan : NULL;
 }
 
 const struct rs_ruleset *rc_view(struct rc *rc)
@@ -684,7 +694,11 @@ static void committed(struct rc *rc, const struct svc_world *w0, struct rs_rules
 	if (rc->incremental) {
 		double t0 = rc_now_ms();
 
-		rc->st = rc_state_build(w, rc->o, want, rc->ct == RC_CT_CHANGED, &assembled, &why);
+		comp_shard_plan_from(want, &rc->plan);
+		rc->parts_o = *rc->o;
+		rc->parts_o.shard_plan = &rc->plan;
+		rc->st = rc_state_build(w, &rc->parts_o, want, rc->ct == RC_CT_CHANGED, &assembled,
+					&why);
 		rep->compile_ms += rc_now_ms() - t0;
 		if (rc->st) {
 			rs_ruleset_free(rc->view);
@@ -885,7 +899,7 @@ int rc_sync(struct rc *rc, const struct svc_world *w, const char *const *changed
 		return rc_full_sync(rc, w, false, rep);
 	if (!rc->st)
 		return rc_sync_all(rc, w, rep);
-	st = rc_state_sync(rc->st, rc->s, rc->o, w, changed, n, rc->view, rc->genid,
+	st = rc_state_sync(rc->st, rc->s, &rc->parts_o, w, changed, n, rc->view, rc->genid,
 			   rc->isolate, rep, &fe_old, &fe_new, &done, rc->dry);
 	if (st == RC_INCR_FALLBACK) {
 		/* the index cannot take it (a family's table goes): all of it */

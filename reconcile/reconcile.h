@@ -163,6 +163,10 @@ int rc_cleanup(struct rc *rc, struct rc_report *rep);
 /* The view as a ruleset (borrowed, valid until the next call on rc), or
  * NULL when there is none: for tests, and for `svcnft run` to show. */
 const struct rs_ruleset *rc_view(struct rc *rc);
+/* The shard counts incremental syncs compile with: those of the last
+ * whole compile (full sync or rc_sync_all), which alone resizes shards;
+ * NULL without an index. The view equals comp_build() under this plan. */
+const struct comp_shard_plan *rc_shard_plan(const struct rc *rc);
 /* A dry run's kernel: every committed batch applied to it (tests). */
 const struct rs_ruleset *rc_dry_kernel(const struct rc *rc);
 

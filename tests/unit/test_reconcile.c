@@ -221,16 +221,19 @@ static void opts(struct comp_opts *o)
 }
 
 /* The view equals what the compiler makes of the whole world. */
-static void expect_view_is_compile(struct rc *rc, const struct svc_world *w,
-				   const struct comp_opts *o, unsigned step)
+static void expect_view_is(struct rc *rc, const struct svc_world *w,
+			   const struct comp_opts *o, unsigned step, bool by_sizes)
 {
+	struct comp_opts po = *o;
 	struct comp_stats st;
 	struct rs_ruleset *want;
 	struct sn_diag d;
 	struct rs_diff df;
 
+	/* under the shard counts of the last whole compile (rc_shard_plan) */
+	po.shard_plan = by_sizes ? NULL : rc_shard_plan(rc);
 	sn_diag_init(&d);
-	want = comp_build(w, o, &st, &d);
+	want = comp_build(w, &po, &st, &d);
 	sn_diag_free(&d);
 	assert_non_null(want);
 	assert_non_null(rc_view(rc));
@@ -252,7 +255,13 @@ static void expect_view_is_compile(struct rc *rc, const struct svc_world *w,
 	rs_ruleset_free(want);
 }
 
-static void run_random(unsigned seed, unsigned steps)
+static void expect_view_is_compile(struct rc *rc, const struct svc_world *w,
+				   const struct comp_opts *o, unsigned step)
+{
+	expect_view_is(rc, w, o, step, false);
+}
+
+static void run_random(unsigned seed, unsigned steps, unsigned shard_elems)
 {
 	struct cluster *c = calloc(1, sizeof(*c));
 	struct comp_opts o;
@@ -262,6 +271,7 @@ static void run_random(unsigned seed, unsigned steps)
 	unsigned incremental = 0;
 
 	opts(&o);
+	o.shard_elems = shard_elems;
 	c->seed = seed;
 	for (unsigned i = 0; i < 12; i++) {
 		struct svc *s = &c->s[i];
@@ -315,6 +325,9 @@ static void run_random(unsigned seed, unsigned steps)
 		rc_report_init(&rep);
 		if (step % 97 == 0) {
 			assert_int_equal(rc_sync_all(rc, w, &rep), 0);
+			/* a whole compile resizes the shards: the view is the
+			 * compile by sizes, not only under the old plan */
+			expect_view_is(rc, w, &o, step, true);
 		} else {
 			assert_int_equal(rc_sync(rc, w, changed, n, &rep), 0);
 			incremental += rep.incremental;
@@ -334,17 +347,25 @@ static void run_random(unsigned seed, unsigned steps)
 
 static void test_random_seed1(void **state)
 {
-	run_random(1, 400);
+	run_random(1, 400, 0);
 }
 
 static void test_random_seed2(void **state)
 {
-	run_random(20261205, 400);
+	run_random(20261205, 400, 0);
 }
 
 static void test_random_seed3(void **state)
 {
-	run_random(77, 400);
+	run_random(77, 400, 0);
+}
+
+/* The same with maps small enough to be split into shards (docs/ruleset.md,
+ * "Shards"): the shard count follows the size of each map, so a change can
+ * split or join one. */
+static void test_random_shards(void **state)
+{
+	run_random(4242, 400, 4);
 }
 
 /* An endpoint change costs that Service: one Service recompiled, and
@@ -558,6 +579,7 @@ int main(void)
 		cmocka_unit_test(test_random_seed1),
 		cmocka_unit_test(test_random_seed2),
 		cmocka_unit_test(test_random_seed3),
+		cmocka_unit_test(test_random_shards),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
