@@ -37,6 +37,12 @@
  * writer to change the ruleset in. */
 #define ENV_TEST_REFUSE "SVCNFT_TEST_REFUSE_SERVICE"
 #define ENV_TEST_PAUSE "SVCNFT_TEST_PAUSE_MS"
+/* Test hook: the Service ("ns/name") whose first added element the kernel
+ * is made to refuse, for the test that the error names that element. */
+#define ENV_TEST_REFUSE_ELEM "SVCNFT_TEST_REFUSE_ELEMENT"
+/* Test hook: the batch socket's receive buffer in bytes; a tiny one loses
+ * ACKs (ENOBUFS), for the test that such a batch is never called applied. */
+#define ENV_TEST_RCVBUF "SVCNFT_TEST_RCVBUF"
 
 enum { OPT_CHECK = 1000, OPT_STATS };
 
@@ -389,6 +395,9 @@ static int reconcile(struct nlk_sock *s, const struct cli_common *c,
 		}
 		o.genid = have->genid;
 		o.corrupt_chain = test_refuse_chain(&d);
+		o.corrupt_elem_owner = getenv(ENV_TEST_REFUSE_ELEM);
+		if (getenv(ENV_TEST_RCVBUF))
+			o.test_rcvbuf = atoi(getenv(ENV_TEST_RCVBUF));
 		if (getenv(ENV_TEST_PAUSE))
 			usleep((useconds_t)atoi(getenv(ENV_TEST_PAUSE)) * 1000);
 		sn_buf_init(&why);

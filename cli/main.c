@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* cli/main.c: `svcnft COMMAND [OPTIONS]`. */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 
@@ -20,6 +23,32 @@ static const struct {
 	{ "cleanup", cmd_cleanup, "remove svcnft's tables, and nothing else" },
 };
 
+/*
+ * A descriptor 0-2 closed at exec would be handed to the next file or
+ * socket opened (a manifest, the netlink socket), and what is printed on
+ * stdout would go into it. Hold each closed one with /dev/null; return
+ * whether stdout was closed, which is an error for every command: its
+ * output would be lost while it reports success.
+ */
+static bool hold_std_fds(void)
+{
+	bool out_closed = false;
+
+	for (int fd = 0; fd <= 2; fd++) {
+		int nfd;
+
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		if (fd == STDOUT_FILENO)
+			out_closed = true;
+		/* the lowest free number: fd itself */
+		nfd = open("/dev/null", fd == STDIN_FILENO ? O_RDONLY : O_WRONLY);
+		if (nfd >= 0 && nfd != fd)
+			close(nfd);
+	}
+	return out_closed;
+}
+
 static void usage(FILE *out)
 {
 	unsigned i;
@@ -32,8 +61,14 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+	bool out_closed = hold_std_fds();
 	unsigned i;
+	int ret, err;
 
+	if (out_closed) {
+		fprintf(stderr, "svcnft: stdout is closed: nothing was done\n");
+		return CLI_RUNTIME;
+	}
 	if (argc < 2) {
 		usage(stderr);
 		return CLI_USAGE;
@@ -48,7 +83,20 @@ int main(int argc, char **argv)
 	}
 	for (i = 0; i < SN_ARRAY_SIZE(commands); i++)
 		if (!strcmp(argv[1], commands[i].name))
-			return commands[i].fn(argc - 1, argv + 1);
+			break;
+	if (i < SN_ARRAY_SIZE(commands)) {
+		ret = commands[i].fn(argc - 1, argv + 1);
+		/* Output that did not reach stdout (a full disk, a closed
+		 * pipe) is a failure, whatever the command did. */
+		err = fflush(stdout) != 0 ? errno : 0;
+		if (err || ferror(stdout)) {
+			if (ret != CLI_RUNTIME)
+				fprintf(stderr, "svcnft %s: writing stdout failed%s%s\n",
+					commands[i].name, err ? ": " : "", err ? strerror(err) : "");
+			ret = CLI_RUNTIME;
+		}
+		return ret;
+	}
 	fprintf(stderr, "svcnft: unknown command \"%s\"\n", argv[1]);
 	usage(stderr);
 	return CLI_USAGE;
