@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "netlink/nlk.h"
 
 #ifndef SVCNFT_VERSION
 #define SVCNFT_VERSION "0.1.0"
@@ -16,11 +17,12 @@ static const struct {
 	const char *name;
 	int (*fn)(int argc, char **argv);
 	const char *what;
+	bool net_admin;		/* talks to nf_tables: needs CAP_NET_ADMIN */
 } commands[] = {
-	{ "compile", cmd_compile, "print the nftables ruleset for the manifests (dry run)" },
-	{ "apply", cmd_apply, "make the kernel's svcnft tables match the manifests" },
-	{ "diff", cmd_diff, "show what apply would change (exit 1 if anything)" },
-	{ "cleanup", cmd_cleanup, "remove svcnft's tables, and nothing else" },
+	{ "compile", cmd_compile, "print the nftables ruleset for the manifests (dry run)", false },
+	{ "apply", cmd_apply, "make the kernel's svcnft tables match the manifests", true },
+	{ "diff", cmd_diff, "show what apply would change (exit 1 if anything)", true },
+	{ "cleanup", cmd_cleanup, "remove svcnft's tables, and nothing else", true },
 };
 
 /*
@@ -47,6 +49,34 @@ static bool hold_std_fds(void)
 			close(nfd);
 	}
 	return out_closed;
+}
+
+static bool wants_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+			return true;
+	return false;
+}
+
+/*
+ * Before reading any manifest: can this process change nf_tables in this
+ * network namespace? nfnetlink checks CAP_NET_ADMIN against the namespace's
+ * owning user namespace for every message, so asking for the generation id
+ * is the exact test (capget would miss a namespace owned by another user
+ * namespace). Any other failure is left to the command, which says more.
+ */
+static bool lacks_net_admin(void)
+{
+	struct nlk_sock *s = nlk_open(NULL);
+	uint32_t gen;
+	bool eperm;
+
+	if (!s)
+		return errno == EPERM || errno == EACCES;
+	eperm = nlk_genid(s, &gen, NULL) < 0 && (errno == EPERM || errno == EACCES);
+	nlk_close(s);
+	return eperm;
 }
 
 static void usage(FILE *out)
@@ -85,6 +115,11 @@ int main(int argc, char **argv)
 		if (!strcmp(argv[1], commands[i].name))
 			break;
 	if (i < SN_ARRAY_SIZE(commands)) {
+		if (commands[i].net_admin && !wants_help(argc - 1, argv + 1) && lacks_net_admin()) {
+			fprintf(stderr, "svcnft %s: needs CAP_NET_ADMIN in this network namespace\n",
+				commands[i].name);
+			return CLI_RUNTIME;
+		}
 		ret = commands[i].fn(argc - 1, argv + 1);
 		/* Output that did not reach stdout (a full disk, a closed
 		 * pipe) is a failure, whatever the command did. */

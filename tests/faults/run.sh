@@ -1,8 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Faults tier (issue 11): what svcnft does when the kernel's answers are lost,
-# when the kernel refuses one element in the middle of a batch, and when
-# stdout is closed or full. Each test works in its own
+# when the kernel refuses one element in the middle of a batch, when stdout
+# is closed or full, and without CAP_NET_ADMIN. Each test works in its own
 # throw-away network namespace (svcnft-fault-PID-N), removed on every exit
 # path with the lock file svcnft made for it. One line per test, then
 #   faults: N passed, N failed[, N skipped]
@@ -24,7 +24,7 @@ NSLIST=()
 NSSEQ=0
 TMP=$(mktemp -d)
 ARGS=(--node-name node-a --cluster-cidr 198.19.0.0/16 --service-cidr 198.18.0.0/16)
-TESTS=(lost_acks lost_acks_refused element_error stdout_closed stdout_full)
+TESTS=(lost_acks lost_acks_refused element_error stdout_closed stdout_full no_net_admin lock_mode)
 
 rmlock() {
 	local ino
@@ -184,6 +184,45 @@ t_stdout_full() {
 	[ $rc -eq 5 ] || { fail "apply: exit $rc, not 5"; return 1; }
 	grep -q "writing stdout failed" <<<"$out" || { fail "apply: no message: $out"; return 1; }
 	out=$(nsx "$ns" "$SVCNFT" diff "${ARGS[@]}" -f "$dir" 2>&1) || { fail "diff after: $out"; return 1; }
+}
+
+# Without CAP_NET_ADMIN: apply, diff and cleanup say so in one line and exit
+# 5 before any work (a manifest that does not exist is not even opened, and
+# no lock file is made).
+t_no_net_admin() {
+	local ns cmd out rc ino
+	command -v setpriv >/dev/null || { why="setpriv is not installed"; return 2; }
+	newns ns || return 1
+	ino=$(stat -L -c %i "/run/netns/$ns")
+	for cmd in apply diff cleanup; do
+		local opts=("${ARGS[@]}" -f "$TMP/no-such-file.yaml")
+		[ "$cmd" = cleanup ] && opts=()
+		out=$(nsx "$ns" setpriv --inh-caps=-all --bounding-set=-net_admin \
+			"$SVCNFT" $cmd "${opts[@]}" 2>&1 </dev/null)
+		rc=$?
+		[ $rc -eq 5 ] || { fail "$cmd: exit $rc, not 5: $out"; return 1; }
+		[ "$out" = "svcnft $cmd: needs CAP_NET_ADMIN in this network namespace" ] ||
+			{ fail "$cmd: not the one line: $out"; return 1; }
+	done
+	[ -e "/run/svcnft/netns-$ino.lock" ] && { fail "a lock file was made"; return 1; }
+	# compile needs no privilege
+	services "$TMP/np" 1
+	nsx "$ns" setpriv --inh-caps=-all --bounding-set=-net_admin \
+		"$SVCNFT" compile "${ARGS[@]}" -f "$TMP/np" >/dev/null 2>&1 || { fail "compile refused"; return 1; }
+}
+
+# The lock file is 0600 and its directory writable by root only.
+t_lock_mode() {
+	local ns ino mode
+	services "$TMP/lock" 1
+	newns ns || return 1
+	nsx "$ns" "$SVCNFT" apply "${ARGS[@]}" -f "$TMP/lock" >/dev/null 2>&1 || { fail "apply"; return 1; }
+	ino=$(stat -L -c %i "/run/netns/$ns")
+	mode=$(stat -c %a "/run/svcnft/netns-$ino.lock") || { fail "no lock file"; return 1; }
+	[ "$mode" = 600 ] || { fail "lock file mode $mode, not 600"; return 1; }
+	mode=$(stat -c %a /run/svcnft)
+	(( (8#$mode & 8#022) == 0 )) || { fail "/run/svcnft mode $mode is writable by others"; return 1; }
+	info="lock 600, /run/svcnft $mode"
 }
 
 for t in "${TESTS[@]}"; do
