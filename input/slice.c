@@ -21,6 +21,9 @@
 
 /* FQDN slices exist (for ExternalName-like uses) but carry no IPs. */
 #define ADDRESS_FQDN 1
+/* Endpoints in one EndpointSlice: the API server refuses more
+ * (discovery/validation: maxEndpoints). */
+#define SLICE_MAX_ENDPOINTS 1000u
 
 static const struct input_enum address_types[] = {
 	{ .name = "IPv4", .value = SN_AF_INET },
@@ -410,7 +413,14 @@ void input_read_slice(struct svc_world *w, struct input_obj *o, const struct inp
 		s.name = sn_strdup(meta->name);
 	}
 	read_ports(o, root, false, &s.ports, &s.nports);
-	if (input_get_seq(o, root, "endpoints", &seq) == INPUT_SET && seq->n > 0) {
+	r = input_get_seq(o, root, "endpoints", &seq);
+	if (r == INPUT_SET && seq->n > SLICE_MAX_ENDPOINTS) {
+		/* The API server's limit (maxEndpoints): the whole slice is
+		 * refused, before any endpoint is read, so the work stays
+		 * bounded however long the list. */
+		input_obj_err(o, seq, "endpoints", "too many: %zu (must have at most %u items)",
+			      (size_t)seq->n, SLICE_MAX_ENDPOINTS);
+	} else if (r == INPUT_SET && seq->n > 0) {
 		s.eps = sn_calloc(seq->n, sizeof(*s.eps));
 		mark = input_obj_push(o, "endpoints");
 		for (i = 0, it = seq->child; it; it = it->next, i++) {
