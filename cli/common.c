@@ -22,6 +22,8 @@ enum {
 	OPT_NODEPORT_RANGE,
 	OPT_MASQ_BIT,
 	OPT_NODE_IP,
+	OPT_EXTERNAL_IP_CIDRS,
+	OPT_LB_IP_CIDRS,
 	OPT_HELP,
 };
 
@@ -37,6 +39,8 @@ static const struct option common_opts[] = {
 	{ "service-node-port-range", required_argument, NULL, OPT_NODEPORT_RANGE },
 	{ "masquerade-bit", required_argument, NULL, OPT_MASQ_BIT },
 	{ "node-ip", required_argument, NULL, OPT_NODE_IP },
+	{ "external-ip-cidrs", required_argument, NULL, OPT_EXTERNAL_IP_CIDRS },
+	{ "loadbalancer-ip-cidrs", required_argument, NULL, OPT_LB_IP_CIDRS },
 	{ "help", no_argument, NULL, OPT_HELP },
 };
 
@@ -54,7 +58,10 @@ void cli_usage(FILE *out, const char *cmd, const struct cli_extra *extra)
 		"      --nodeport-addresses primary  only on the node's primary IPs (--node-ip, or its Node object)\n"
 		"      --node-ip IP[,IP]        this node's primary IP(s), one per family\n"
 		"      --service-node-port-range MIN-MAX  (default %u-%u)\n"
-		"      --masquerade-bit N       packet mark bit for masquerading (default %u)\n",
+		"      --masquerade-bit N       packet mark bit for masquerading (default %u)\n"
+		"      --external-ip-cidrs CIDR[,CIDR...]  program only externalIPs inside these\n"
+		"      --loadbalancer-ip-cidrs CIDR[,CIDR...]  program only LoadBalancer IPs inside these\n"
+		"                               (both: SECURITY.md, CVE-2020-8554; default: any)\n",
 		cmd, COMP_NODEPORT_MIN_DEFAULT, COMP_NODEPORT_MAX_DEFAULT, COMP_MASQ_BIT_DEFAULT);
 	if (extra && extra->usage)
 		fputs(extra->usage, out);
@@ -231,6 +238,20 @@ int cli_parse(int argc, char **argv, const char *cmd, struct cli_common *c,
 			break;
 		case OPT_NODE_IP:
 			ret = parse_node_ips(optarg, &c->comp);
+			break;
+		case OPT_EXTERNAL_IP_CIDRS:
+			free(c->comp.external_ip_cidrs);
+			c->comp.external_ip_cidrs = NULL;
+			ret = parse_prefixes("--external-ip-cidrs", optarg, &c->comp.external_ip_cidrs,
+					     &c->comp.nexternal_ip_cidrs, false);
+			c->comp.external_ip_cidrs_set = true;
+			break;
+		case OPT_LB_IP_CIDRS:
+			free(c->comp.lb_ip_cidrs);
+			c->comp.lb_ip_cidrs = NULL;
+			ret = parse_prefixes("--loadbalancer-ip-cidrs", optarg, &c->comp.lb_ip_cidrs,
+					     &c->comp.nlb_ip_cidrs, false);
+			c->comp.lb_ip_cidrs_set = true;
 			break;
 		case OPT_NODEPORT_RANGE:
 			ret = parse_range(optarg, &c->comp);
