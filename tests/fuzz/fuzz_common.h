@@ -25,7 +25,8 @@ static struct sn_addr fuzz_prefix(const char *s)
 
 /* sel: bit 0 dual stack, bit 1 masquerade-all, bit 2 no cluster CIDR,
  * bit 3 nodeport-addresses primary with a node IP, bit 4 a small service
- * range (allocation collisions and exhaustion). */
+ * range (allocation collisions and exhaustion), bit 5 the externalIP and
+ * LoadBalancer IP allow-lists (compiler/capture.c). */
 static void fuzz_opts(struct comp_opts *o, unsigned sel)
 {
 	comp_opts_init(o);
@@ -40,6 +41,14 @@ static void fuzz_opts(struct comp_opts *o, unsigned sel)
 			o->cluster_cidrs[o->ncluster_cidrs++] = fuzz_prefix("2001:db8:19::/64");
 	}
 	o->masquerade_all = sel & 2;
+	if (sel & 32) {
+		o->external_ip_cidrs = sn_calloc(1, sizeof(*o->external_ip_cidrs));
+		o->external_ip_cidrs[o->nexternal_ip_cidrs++] = fuzz_prefix("203.0.113.0/28");
+		o->external_ip_cidrs_set = true;
+		o->lb_ip_cidrs = sn_calloc(1, sizeof(*o->lb_ip_cidrs));
+		o->lb_ip_cidrs[o->nlb_ip_cidrs++] = fuzz_prefix("203.0.113.16/28");
+		o->lb_ip_cidrs_set = true;
+	}
 	if (sel & 8) {
 		o->nodeport_primary = true;
 		if (sn_addr_parse(&o->node_ips[0], "192.0.2.1") < 0)

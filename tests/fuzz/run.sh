@@ -47,7 +47,7 @@ for c in sorted(glob.glob("golden/*/in")):
     docs = b""
     for f in sorted(glob.glob(c + "/*.yaml") + glob.glob(c + "/*.yml")):
         docs += open(f, "rb").read() + b"\n---\n"
-    for sel in (0, 1):
+    for sel in (0, 1, 32):
         open(os.path.join(cases, c.split("/")[1] + "-%d" % sel), "wb").write(bytes([sel]) + docs)
 for f in glob.glob("golden/*/kube-proxy-config.yaml"):
     shutil.copy(f, os.path.join(kp, f.split("/")[1]))
