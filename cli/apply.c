@@ -569,8 +569,10 @@ int cmd_diff(int argc, char **argv)
 		ret = rs_diff_empty(&d) ? CLI_OK : CLI_CHANGES;
 		rs_diff_free(&d);
 	}
-	if (fflush(stdout) || ferror(stdout))
+	if (fflush(stdout) || ferror(stdout)) {
+		fprintf(stderr, "svcnft diff: writing stdout failed: %s\n", strerror(errno));
 		ret = CLI_RUNTIME;
+	}
 	rs_ruleset_free(have);
 	nlk_close(s);
 	print_stats(&rst);

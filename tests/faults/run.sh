@@ -184,6 +184,12 @@ t_stdout_full() {
 	[ $rc -eq 5 ] || { fail "apply: exit $rc, not 5"; return 1; }
 	grep -q "writing stdout failed" <<<"$out" || { fail "apply: no message: $out"; return 1; }
 	out=$(nsx "$ns" "$SVCNFT" diff "${ARGS[@]}" -f "$dir" 2>&1) || { fail "diff after: $out"; return 1; }
+	# diff with something to print
+	services "$dir" 3
+	out=$(nsx "$ns" "$SVCNFT" diff "${ARGS[@]}" -f "$dir" 2>&1 >/dev/full)
+	rc=$?
+	[ $rc -eq 5 ] || { fail "diff: exit $rc, not 5"; return 1; }
+	grep -q "writing stdout failed" <<<"$out" || { fail "diff: no message: $out"; return 1; }
 }
 
 # Without CAP_NET_ADMIN: apply, diff and cleanup say so in one line and exit
