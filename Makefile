@@ -4,6 +4,8 @@
 #   make           build ./svcnft
 #   make check     every test tier: unit, golden, kernel (root), traffic (root)
 #   make asan      the same unit and golden tiers under AddressSanitizer + UBSan
+#   make fuzz      build the libFuzzer targets (tests/fuzz/) with clang, ASan and UBSan
+#   make fuzz-smoke   each fuzz target for a few seconds over its seed corpus (CI)
 #   make golden-update   rewrite golden/*/expected.nft from the current compiler (review the diff)
 #   make install   install the binary under $(PREFIX)
 
@@ -90,7 +92,7 @@ bench: $(BENCH_BINS) $(BUILD)/bench/connect svcnft
 	@./bench/run.sh $(BENCH_ARGS)
 
 -include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(UNIT_BINS:=.d) $(BUILD)/tests/rc_steps.d $(BUILD)/tests/kube_watch.d $(BUILD)/tests/http_serve.d \
-	$(BUILD)/tests/kubeconfig_check.d
+	$(BUILD)/tests/kubeconfig_check.d $(FUZZ_BINS:=.d)
 
 deps:
 	./scripts/install-deps.sh
@@ -129,6 +131,30 @@ unit-asan: $(UNIT_BINS) build-asan/svcnft-bin
 	@./tests/run-unit.sh $(UNIT_BINS)
 	@SVCNFT=build-asan/svcnft-bin ./tests/golden.sh
 
+# libFuzzer targets, one per reader (tests/fuzz/run.sh says which corpus
+# each one starts from). The library is built again with clang in a folder
+# of its own, instrumented for coverage (fuzzer-no-link) and sanitizers;
+# clang warns where gcc does not, so warnings are not errors there (gcc's
+# build keeps -Werror).
+FUZZ_CFLAGS := -O1 -g -fsanitize=address,undefined,fuzzer-no-link -fno-omit-frame-pointer \
+	-fno-sanitize-recover=all
+FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+
+fuzz:
+	$(MAKE) BUILD=build-fuzz CC=clang CFLAGS="$(FUZZ_CFLAGS)" WARN="$(filter-out -Werror,$(WARN))" \
+		fuzz-bins
+
+fuzz-bins: $(FUZZ_BINS)
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -fsanitize=fuzzer -MMD -MP -o $@ $< $(LIBA) $(LDLIBS)
+
+# FUZZ_SECONDS per target (default 5: the whole smoke stays near a minute).
+fuzz-smoke: fuzz
+	@./tests/fuzz/run.sh --seconds $${FUZZ_SECONDS:-5}
+
 install: svcnft
 	install -D -m 0755 svcnft $(DESTDIR)$(PREFIX)/bin/svcnft
 
@@ -136,6 +162,7 @@ format:
 	clang-format -i $(LIB_SRCS) $(CLI_SRCS) $(UNIT_SRCS) $(wildcard */*.h)
 
 clean:
-	rm -rf $(BUILD) build-asan svcnft
+	rm -rf $(BUILD) build-asan build-fuzz svcnft
 
-.PHONY: all deps unit golden golden-update kernel traffic check asan unit-asan install format clean bench
+.PHONY: all deps unit golden golden-update kernel traffic check asan unit-asan fuzz fuzz-bins fuzz-smoke \
+	install format clean bench

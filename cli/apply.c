@@ -391,8 +391,10 @@ int cmd_diff(int argc, char **argv)
 	if (ret < 0)
 		fprintf(stderr, "svcnft: %s\n", rep.error ? rep.error : "?");
 	ret = ret < 0 ? CLI_RUNTIME : ret ? CLI_CHANGES : CLI_OK;
-	if (fflush(stdout) || ferror(stdout))
+	if (fflush(stdout) || ferror(stdout)) {
+		fprintf(stderr, "svcnft diff: writing stdout failed: %s\n", strerror(errno));
 		ret = CLI_RUNTIME;
+	}
 	nlk_close(s);
 	stats_from(&rst, &rep, load_ms, false);
 	print_stats(&rst);

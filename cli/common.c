@@ -23,6 +23,8 @@ enum {
 	OPT_MASQ_BIT,
 	OPT_NODE_IP,
 	OPT_SHARD_ELEMS,
+	OPT_EXTERNAL_IP_CIDRS,
+	OPT_LB_IP_CIDRS,
 	OPT_HELP,
 };
 
@@ -39,6 +41,8 @@ static const struct option common_opts[] = {
 	{ "masquerade-bit", required_argument, NULL, OPT_MASQ_BIT },
 	{ "node-ip", required_argument, NULL, OPT_NODE_IP },
 	{ "shard-elements", required_argument, NULL, OPT_SHARD_ELEMS },
+	{ "external-ip-cidrs", required_argument, NULL, OPT_EXTERNAL_IP_CIDRS },
+	{ "loadbalancer-ip-cidrs", required_argument, NULL, OPT_LB_IP_CIDRS },
 	{ "help", no_argument, NULL, OPT_HELP },
 };
 
@@ -58,6 +62,9 @@ void cli_usage(FILE *out, const char *cmd, const struct cli_extra *extra)
 		"      --node-ip IP[,IP]        this node's primary IP(s), one per family\n"
 		"      --service-node-port-range MIN-MAX  (default %u-%u)\n"
 		"      --masquerade-bit N       packet mark bit for masquerading (default %u)\n"
+		"      --external-ip-cidrs CIDR[,CIDR...]  program only externalIPs inside these\n"
+		"      --loadbalancer-ip-cidrs CIDR[,CIDR...]  program only LoadBalancer IPs inside these\n"
+		"                               (both: SECURITY.md, CVE-2020-8554; default: any)\n"
 		"      --shard-elements N       split endpoint sets bigger than N (default %u)\n",
 		cmd, extra && extra->synopsis ? extra->synopsis : "[OPTIONS] -f PATH...",
 		COMP_NODEPORT_MIN_DEFAULT, COMP_NODEPORT_MAX_DEFAULT, COMP_MASQ_BIT_DEFAULT,
@@ -240,6 +247,20 @@ int cli_parse(int argc, char **argv, const char *cmd, struct cli_common *c,
 			break;
 		case OPT_NODE_IP:
 			ret = parse_node_ips(optarg, &c->comp);
+			break;
+		case OPT_EXTERNAL_IP_CIDRS:
+			free(c->comp.external_ip_cidrs);
+			c->comp.external_ip_cidrs = NULL;
+			ret = parse_prefixes("--external-ip-cidrs", optarg, &c->comp.external_ip_cidrs,
+					     &c->comp.nexternal_ip_cidrs, false);
+			c->comp.external_ip_cidrs_set = true;
+			break;
+		case OPT_LB_IP_CIDRS:
+			free(c->comp.lb_ip_cidrs);
+			c->comp.lb_ip_cidrs = NULL;
+			ret = parse_prefixes("--loadbalancer-ip-cidrs", optarg, &c->comp.lb_ip_cidrs,
+					     &c->comp.nlb_ip_cidrs, false);
+			c->comp.lb_ip_cidrs_set = true;
 			break;
 		case OPT_NODEPORT_RANGE:
 			ret = parse_range(optarg, &c->comp);

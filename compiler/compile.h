@@ -46,6 +46,15 @@ struct comp_opts {
 	 * sets are tiny, so it passes the counts of the last whole compile
 	 * (comp_shard_plan_from) for the parts to land in the same shards. */
 	const struct comp_shard_plan *shard_plan;
+	/* --external-ip-cidrs, --loadbalancer-ip-cidrs: the only prefixes an
+	 * externalIP or a LoadBalancer ingress IP may be in (compiler/capture.c);
+	 * *_set false: any address, as kube-proxy */
+	struct sn_addr *external_ip_cidrs;
+	unsigned nexternal_ip_cidrs;
+	bool external_ip_cidrs_set;
+	struct sn_addr *lb_ip_cidrs;
+	unsigned nlb_ip_cidrs;
+	bool lb_ip_cidrs_set;
 };
 
 /* Which sets are split, into how many shards, per family. */
@@ -89,6 +98,15 @@ struct comp_stats {
  */
 int comp_resolve_nodeport_primary(const struct svc_world *w, struct comp_opts *o,
 				  struct sn_diag *d);
+
+/*
+ * The allow-lists (CVE-2020-8554): remove every externalIP outside
+ * o->external_ip_cidrs and every LoadBalancer ingress IP outside
+ * o->lb_ip_cidrs (each only when set), with a warning naming the Service,
+ * and count them in w->refused_external_ips / refused_lb_ips. comp_prepare()
+ * calls it first.
+ */
+void comp_capture_filter(struct svc_world *w, const struct comp_opts *o, struct sn_diag *d);
 
 /*
  * Allocate missing cluster IPs and node ports (manifest mode: no API server

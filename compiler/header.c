@@ -70,6 +70,19 @@ void comp_print_header(FILE *out, const struct svc_world *w, const struct comp_o
 	if (o->shard_elems && o->shard_elems != COMP_SHARD_ELEMS_DEFAULT)
 		fprintf(out, " --shard-elements %u", o->shard_elems);
 	fprintf(out, "\n");
+	if (o->external_ip_cidrs_set || o->lb_ip_cidrs_set) {
+		/* CVE-2020-8554: what the allow-lists kept out (warnings name each) */
+		fprintf(out, "# Allow-lists:");
+		if (o->external_ip_cidrs_set)
+			print_prefixes(out, "--external-ip-cidrs", o->external_ip_cidrs,
+				       o->nexternal_ip_cidrs);
+		if (o->lb_ip_cidrs_set)
+			print_prefixes(out, "--loadbalancer-ip-cidrs", o->lb_ip_cidrs,
+				       o->nlb_ip_cidrs);
+		fprintf(out, "; not programmed: %u externalIP%s, %u LoadBalancer IP%s\n",
+			w->refused_external_ips, w->refused_external_ips == 1 ? "" : "s",
+			w->refused_lb_ips, w->refused_lb_ips == 1 ? "" : "s");
+	}
 
 	for (i = 0, first = true; i < w->nsvcs; i++) {
 		const struct svc_service *s = &w->svcs[i];

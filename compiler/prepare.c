@@ -29,6 +29,8 @@ void comp_opts_free(struct comp_opts *o)
 {
 	free(o->node_name);
 	free(o->nodeport_addrs);
+	free(o->external_ip_cidrs);
+	free(o->lb_ip_cidrs);
 	memset(o, 0, sizeof(*o));
 }
 
@@ -725,6 +727,8 @@ int comp_prepare(struct svc_world *w, const struct comp_opts *o, struct sn_diag 
 		qsort(w->svcs, w->nsvcs, sizeof(w->svcs[0]), svc_cmp);
 	if (w->nslices)	/* qsort(NULL, 0, ...) is undefined */
 		qsort(w->slices, w->nslices, sizeof(w->slices[0]), slice_cmp);
+	/* before any address is claimed: a refused one never wins a frontend */
+	comp_capture_filter(w, o, d);
 
 	bad = sn_calloc(w->nsvcs + 1, sizeof(*bad));
 	claims_init(&ips, w->nsvcs * 2);

@@ -21,6 +21,9 @@
 
 /* FQDN slices exist (for ExternalName-like uses) but carry no IPs. */
 #define ADDRESS_FQDN 1
+/* Endpoints in one EndpointSlice: the API server refuses more
+ * (discovery/validation: maxEndpoints). */
+#define SLICE_MAX_ENDPOINTS 1000u
 
 static const struct input_enum address_types[] = {
 	{ .name = "IPv4", .value = SN_AF_INET },
@@ -383,7 +386,8 @@ static void slice_reserve(struct svc_slice *s, const struct input_node *root)
 
 	if (s->mem)
 		return;
-	svc_mem_reserve(&s->mem, 256 + (seq && seq->kind == INPUT_SEQ ?
+	/* a slice over the API server's limit is refused before it is read */
+	svc_mem_reserve(&s->mem, 256 + (seq && seq->kind == INPUT_SEQ && seq->n <= SLICE_MAX_ENDPOINTS ?
 					 (size_t)seq->n * (sizeof(*s->eps) + 16) : 0));
 }
 
@@ -449,7 +453,14 @@ void input_read_slice(struct svc_world *w, struct input_obj *o, const struct inp
 		s.name = svc_mem_strdup(&s.mem, meta->name);
 	}
 	read_ports(o, root, false, &s.ports, &s.nports, &s.mem);
-	if (input_get_seq(o, root, "endpoints", &seq) == INPUT_SET && seq->n > 0) {
+	r = input_get_seq(o, root, "endpoints", &seq);
+	if (r == INPUT_SET && seq->n > SLICE_MAX_ENDPOINTS) {
+		/* The API server's limit (maxEndpoints): the whole slice is
+		 * refused, before any endpoint is read, so the work stays
+		 * bounded however long the list. */
+		input_obj_err(o, seq, "endpoints", "too many: %zu (must have at most %u items)",
+			      (size_t)seq->n, SLICE_MAX_ENDPOINTS);
+	} else if (r == INPUT_SET && seq->n > 0) {
 		s.eps = svc_mem_alloc(&s.mem, (size_t)seq->n * sizeof(*s.eps));
 		mark = input_obj_push(o, "endpoints");
 		for (i = 0, it = seq->child; it; it = it->next, i++) {

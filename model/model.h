@@ -173,6 +173,9 @@ struct svc_world {
 	unsigned nslices, slices_cap;
 	struct svc_node *nodes;
 	unsigned nnodes, nodes_cap;
+	/* addresses the allow-lists left out (comp_capture_filter), for the
+	 * script header and the agent's metrics */
+	unsigned refused_external_ips, refused_lb_ips;
 };
 
 struct svc_world *svc_world_alloc(void);

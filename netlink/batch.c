@@ -121,6 +121,8 @@ struct nlk_batch {
 	uint32_t set_id;	/* NFTA_SET_ID, which the kernel requires, unique per batch */
 	const char *corrupt_chain;
 	const struct rs_elem *corrupt_elem;
+	const char *corrupt_elem_owner;	/* cleared once used */
+	int test_rcvbuf;
 	size_t expect_acks;
 	bool no_page;		/* nftnl_batch_update() could not get a page: never send */
 };
@@ -417,6 +419,34 @@ static int corrupt_elem(struct nftnl_set *ns)
 	return 0;
 }
 
+/* Test hook: is e the element to corrupt? Only the first match is. */
+static bool corrupt_elem_hit(struct nlk_batch *b, const struct rs_elem *e)
+{
+	size_t n;
+
+	if (!b->corrupt_elem_owner || !e->comment)
+		return false;
+	n = strlen(b->corrupt_elem_owner);
+	if (strncmp(e->comment, b->corrupt_elem_owner, n) != 0 || e->comment[n] != ' ')
+		return false;
+	b->corrupt_elem_owner = NULL;
+	return true;
+}
+
+/* A timeout on an element of a set without the timeout flag: the kernel
+ * refuses that element (EINVAL) and points its extended ACK at it. */
+static void corrupt_last_elem(struct nftnl_set *ns)
+{
+	struct nftnl_set_elems_iter *it = nftnl_set_elems_iter_create(ns);
+	struct nftnl_set_elem *e, *last = NULL;
+
+	while (it && (e = nftnl_set_elems_iter_next(it)))
+		last = e;
+	nftnl_set_elems_iter_destroy(it);
+	if (last)
+		nftnl_set_elem_set_u64(last, NFTNL_SET_ELEM_TIMEOUT, 1000);
+}
+
 /* nft add|delete element FAMILY TABLE SET { ... }, split across messages */
 static int put_elems(struct nlk_batch *b, const struct rs_op *op, struct sn_buf *why)
 {
@@ -442,6 +472,8 @@ static int put_elems(struct nlk_batch *b, const struct rs_op *op, struct sn_buf 
 				nftnl_set_free(ns);
 				return -1;
 			}
+			if (!del && corrupt_elem_hit(b, op->elems[i]))
+				corrupt_last_elem(ns);
 			bytes += eb;
 			i++;
 		}
@@ -578,6 +610,8 @@ struct nlk_batch *nlk_batch_build(const struct rs_diff *d, const struct nlk_batc
 	b->destroy_elems = o && o->destroy_elems;
 	b->corrupt_chain = o ? o->corrupt_chain : NULL;
 	b->corrupt_elem = o ? o->corrupt_elem : NULL;
+	b->test_rcvbuf = o ? o->test_rcvbuf : 0;
+	b->corrupt_elem_owner = o ? o->corrupt_elem_owner : NULL;
 	b->ack_all = count_msgs(d) <= NLK_ACK_ALL_MAX;
 
 	put_begin(b);
@@ -909,7 +943,11 @@ enum nlk_send_status nlk_batch_send(struct nlk_sock *s, struct nlk_batch *b,
 	 * must hold it (netlink_sendmsg refuses len > sndbuf - 32). */
 	set_buf(fd, SO_SNDBUFFORCE, SO_SNDBUF, b->bytes + (64u << 10));
 	rcv = NLK_RCVBUF_MIN + b->expect_acks * NLK_ACK_TRUESIZE;
-	set_buf(fd, SO_RCVBUFFORCE, SO_RCVBUF, rcv > NLK_RCVBUF_MAX ? NLK_RCVBUF_MAX : rcv);
+	if (b->test_rcvbuf > 0)
+		rcv = (size_t)b->test_rcvbuf;
+	else if (rcv > NLK_RCVBUF_MAX)
+		rcv = NLK_RCVBUF_MAX;
+	set_buf(fd, SO_RCVBUFFORCE, SO_RCVBUF, rcv);
 
 	t0 = now_ms();
 	if (sendmsg(fd, &mh, 0) < 0) {
@@ -935,16 +973,27 @@ enum nlk_send_status nlk_batch_send(struct nlk_sock *s, struct nlk_batch *b,
 	if (r->nerrs)
 		return NLK_REFUSED;
 	if (r->lost_acks || (b->ack_all && r->acks < b->expect_acks)) {
-		/* Answers were lost: the generation says whether the batch
-		 * was committed (it moves by one per transaction). */
+		/*
+		 * Answers were lost, and an error could have been among
+		 * them: the outcome is unknown, and never taken for success.
+		 * A moved generation does not prove the batch was committed:
+		 * another writer's commit moves it too, while ours may have
+		 * been refused. An unmoved one proves nothing was committed.
+		 * Either way the caller reads the kernel again before its
+		 * next batch.
+		 */
 		uint32_t gen = 0;
+		bool known = !b->check && b->genid && nlk_genid(s, &gen, NULL) == 0;
 
-		if (b->check || !b->genid || nlk_genid(s, &gen, why) < 0 || gen == b->genid) {
-			if (why)
-				sn_buf_printf(why, "%s; the kernel's answers were lost (receive "
-					      "buffer full)", b->check ? "check" : "batch");
-			return NLK_FAILED;
-		}
+		if (why)
+			sn_buf_printf(why, "%s: the kernel's answers were lost (receive buffer "
+				      "full; %zu of %zu ACKs read): %s", b->check ? "check" : "batch",
+				      r->acks, b->expect_acks,
+				      known && gen == b->genid ?
+					      "nothing was committed" :
+					      "whether it was committed is unknown; the next run "
+					      "reads the kernel again");
+		return NLK_FAILED;
 	}
 	return NLK_SENT;
 }

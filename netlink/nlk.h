@@ -156,6 +156,15 @@ struct nlk_batch_opts {
 	/* Test hook: send this element (of an ADD_ELEMS or DEL_ELEMS op) with
 	 * a key the kernel refuses. NULL = none. */
 	const struct rs_elem *corrupt_elem;
+	/* Test hook: the first added element whose comment starts with this
+	 * and a space (a Service's "ns/name ") gets a timeout its set does not
+	 * allow, so that the kernel refuses that one element in the middle of
+	 * its message (the element-error test). NULL = none. */
+	const char *corrupt_elem_owner;
+	/* Test hook: the receive buffer in bytes instead of one sized for
+	 * every ACK, so that a small value makes the kernel drop ACKs
+	 * (ENOBUFS: the lost-ACK test). 0 = sized for the ACKs. */
+	int test_rcvbuf;
 };
 
 struct nlk_batch;
@@ -173,7 +182,8 @@ enum nlk_send_status {
 	NLK_SENT = 0,		/* committed (or, with check, validated) */
 	NLK_REFUSED = 1,	/* the kernel refused it: nothing changed; r->errs says why */
 	NLK_RESTART = 2,	/* the generation moved since the read: read again */
-	NLK_FAILED = -1,	/* socket trouble: why says; the outcome is unknown */
+	NLK_FAILED = -1,	/* socket trouble or lost answers: why says; the outcome
+				 * is unknown, so the caller must read the kernel again */
 };
 
 /* Send b in one sendmsg and drain every ACK. */

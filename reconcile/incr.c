@@ -1696,6 +1696,7 @@ int rc_state_sync(struct rc_state *st, struct nlk_sock *s, const struct comp_opt
 			break;
 		}
 		bo.corrupt_elem = test_victim(&p);
+		rc_test_batch_hooks(&bo);
 		sn_buf_init(&why);
 		b = nlk_batch_build(&p.d, &bo, &why);
 		if (!b) {

@@ -84,6 +84,11 @@ bool rc_dry_refuse(const struct rs_diff *d, const struct nlk_batch_opts *o, stru
 
 /* ---- shared with reconcile.c ---- */
 const char *rc_test_refuse_service(void);
+/* The fault-tier hooks of every batch (tests/faults): SVCNFT_TEST_REFUSE_ELEMENT
+ * ("ns/name": the kernel refuses that Service's first added element in the
+ * middle of its message) and SVCNFT_TEST_RCVBUF (a receive buffer that small
+ * loses ACKs). Never set in production. */
+void rc_test_batch_hooks(struct nlk_batch_opts *o);
 /* The Service an element belongs to by its comment ("ns/name ..."), as a
  * new string, or NULL (no comment: a shared element such as hairpin). */
 char *rc_elem_owner(const struct rs_elem *e);

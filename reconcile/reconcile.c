@@ -30,6 +30,8 @@
  * to change the ruleset in. */
 #define ENV_TEST_REFUSE "SVCNFT_TEST_REFUSE_SERVICE"
 #define ENV_TEST_PAUSE "SVCNFT_TEST_PAUSE_MS"
+#define ENV_TEST_REFUSE_ELEM "SVCNFT_TEST_REFUSE_ELEMENT"
+#define ENV_TEST_RCVBUF "SVCNFT_TEST_RCVBUF"
 
 /* How many times a full sync sends again without the Services the
  * kernel refused before it gives up. */
@@ -181,6 +183,16 @@ void rc_rep_isolate(struct rc_report *rep, const char *svc, const char *reason)
 	rep->isolated[rep->nisolated].service = sn_strdup(svc);
 	rep->isolated[rep->nisolated].reason = sn_strdup(reason ? reason : "?");
 	rep->nisolated++;
+}
+
+void rc_test_batch_hooks(struct nlk_batch_opts *o)
+{
+	const char *v = getenv(ENV_TEST_REFUSE_ELEM);
+
+	o->corrupt_elem_owner = v && *v ? v : NULL;
+	v = getenv(ENV_TEST_RCVBUF);
+	if (v && *v)
+		o->test_rcvbuf = atoi(v);
 }
 
 const char *rc_test_refuse_service(void)
@@ -544,6 +556,7 @@ static enum nlk_send_status send_diff(struct rc *rc, const struct rs_diff *d, ui
 
 	sn_buf_init(&why);
 	test_victim(d, &o);
+	rc_test_batch_hooks(&o);
 	if (getenv(ENV_TEST_PAUSE))
 		usleep((useconds_t)atoi(getenv(ENV_TEST_PAUSE)) * 1000);
 	rc_rep_counts(rep, d);

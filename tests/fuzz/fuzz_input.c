@@ -3,11 +3,7 @@
 // YAML, as JSON and as a KubeProxyConfiguration, must give diagnostics and a
 // world without crashing, leaking or reading out of bounds.
 //
-//   clang -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 -I. \
-//     $(pkg-config --cflags libcjson) -D_GNU_SOURCE -o /tmp/fuzz_input \
-//     tests/fuzz/fuzz_input.c input/*.c lib/sn.c model/model.c -lyaml -lcjson
-//   mkdir -p /tmp/corpus && cp tests/data/input/kubectl/* golden/*/in/* /tmp/corpus/
-//   /tmp/fuzz_input -max_total_time=300 -max_len=65536 /tmp/corpus
+//   make fuzz && tests/fuzz/run.sh --seconds 300 input
 //
 // The first byte picks the reader, so one corpus exercises all three.
 
