@@ -145,7 +145,7 @@ t_element_error() {
 	out=$(SVCNFT_TEST_REFUSE_ELEMENT=default/s20 nsx "$ns" "$SVCNFT" apply "${ARGS[@]}" -f "$dir" 2>&1)
 	rc=$?
 	[ $rc -eq 4 ] || { fail "exit $rc, not 4: $out"; return 1; }
-	grep -q 'kernel refused the batch: add element ip svcnft [a-z0-9-]* { 198\.18\.1\.20 .*comment "default/s20 port http 80/tcp" }: Invalid argument' <<<"$out" ||
+	grep -Eq 'kernel refused the batch: add element ip svcnft [a-z0-9-]* { 198\.18\.1\.20 .*comment "default/s20 port http 80/tcp" } \(Service default/s20\): Invalid argument' <<<"$out" ||
 		{ fail "the message does not name the element: $out"; return 1; }
 	[ "$(grep -c "kernel refused" <<<"$out")" -eq 1 ] || { fail "more than one refusal: $out"; return 1; }
 	nsx "$ns" nft list ruleset >"$TMP/after"
