@@ -1,0 +1,289 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * agent/store.c: see store.h.
+ */
+#include "agent/store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/loop.h"
+
+void ag_store_init(struct ag_store *s, const char *node_name)
+{
+	memset(s, 0, sizeof(*s));
+	s->w = svc_world_alloc();
+	for (int k = 0; k < AG_NKINDS; k++)
+		strmap_init(&s->idx[k]);
+	strmap_init(&s->dirty);
+	s->node_name = node_name ? sn_strdup(node_name) : NULL;
+	sn_diag_init(&s->names);
+}
+
+void ag_store_free(struct ag_store *s)
+{
+	svc_world_free(s->w);
+	for (int k = 0; k < AG_NKINDS; k++) {
+		strmap_free(&s->idx[k]);
+		free(s->owner[k]);
+	}
+	strmap_free(&s->dirty);
+	free(s->node_name);
+	sn_diag_free(&s->names);
+	memset(s, 0, sizeof(*s));
+}
+
+static unsigned count(const struct svc_world *w, enum ag_kind k)
+{
+	return k == AG_SERVICE ? w->nsvcs : k == AG_SLICE ? w->nslices : w->nnodes;
+}
+
+static const char *key_of(const struct svc_world *w, enum ag_kind k, unsigned i, char *buf)
+{
+	switch (k) {
+	case AG_SERVICE:
+		snprintf(buf, AG_KEY_MAX, "%s/%s", w->svcs[i].ns, w->svcs[i].name);
+		break;
+	case AG_SLICE:
+		snprintf(buf, AG_KEY_MAX, "%s/%s", w->slices[i].ns, w->slices[i].name);
+		break;
+	default:
+		snprintf(buf, AG_KEY_MAX, "%s", w->nodes[i].name);
+		break;
+	}
+	return buf;
+}
+
+const char *ag_store_key(const struct ag_store *s, enum ag_kind kind, unsigned i, char *buf)
+{
+	return key_of(s->w, kind, i, buf);
+}
+
+long ag_store_find(const struct ag_store *s, enum ag_kind kind, const char *key)
+{
+	uintptr_t v;
+
+	return strmap_get(&s->idx[kind], key, &v) ? (long)v : -1;
+}
+
+static void note_change(struct ag_store *s)
+{
+	uint64_t now = agent_now_ms();
+
+	if (!s->first_change_ms)
+		s->first_change_ms = now ? now : 1;
+	s->last_change_ms = now;
+}
+
+static void mark_service(struct ag_store *s, const char *ns, const char *name)
+{
+	char key[AG_KEY_MAX];
+
+	if (!ns || !name)
+		return;
+	snprintf(key, sizeof(key), "%s/%s", ns, name);
+	strmap_set(&s->dirty, key, 0);
+}
+
+/* A change of object i of kind k (as it is in w now); counted: one per
+ * change, not per state (a replacement marks the old and the new state). */
+static void mark(struct ag_store *s, enum ag_kind k, unsigned i, bool counted)
+{
+	const struct svc_world *w = s->w;
+
+	note_change(s);
+	switch (k) {
+	case AG_SERVICE:
+		mark_service(s, w->svcs[i].ns, w->svcs[i].name);
+		s->svc_changes += counted;
+		break;
+	case AG_SLICE:
+		mark_service(s, w->slices[i].ns, w->slices[i].service);
+		s->ep_changes += counted;
+		break;
+	default:
+		if (!s->node_name || strcmp(s->node_name, w->nodes[i].name) == 0)
+			s->node_changed = true;
+		break;
+	}
+}
+
+static void set_owner(struct ag_store *s, enum ag_kind k, unsigned i, uint32_t owner)
+{
+	sn_grow(&s->owner[k], &s->owner_cap[k], (size_t)i + 1, sizeof(uint32_t));
+	s->owner[k][i] = owner;
+}
+
+static void free_contents(struct svc_world *w, enum ag_kind k, unsigned i)
+{
+	if (k == AG_SERVICE)
+		svc_service_free_contents(&w->svcs[i]);
+	else if (k == AG_SLICE)
+		svc_slice_free_contents(&w->slices[i]);
+	else
+		svc_node_free_contents(&w->nodes[i]);
+}
+
+static struct sn_loc *loc_of(struct svc_world *w, enum ag_kind k, unsigned i)
+{
+	return k == AG_SERVICE ? &w->svcs[i].loc : k == AG_SLICE ? &w->slices[i].loc :
+				 &w->nodes[i].loc;
+}
+
+/* Move object j of scratch into slot i of the store's world (a new slot
+ * when i == count). */
+static void move_in(struct ag_store *s, struct svc_world *scratch, enum ag_kind k, unsigned j,
+		    unsigned i)
+{
+	struct svc_world *w = s->w;
+	struct sn_loc *loc;
+
+	if (i == count(w, k)) {
+		if (k == AG_SERVICE)
+			svc_world_add_service(w);
+		else if (k == AG_SLICE)
+			svc_world_add_slice(w);
+		else
+			svc_world_add_node(w);
+	}
+	if (k == AG_SERVICE)
+		w->svcs[i] = scratch->svcs[j];
+	else if (k == AG_SLICE)
+		w->slices[i] = scratch->slices[j];
+	else
+		w->nodes[i] = scratch->nodes[j];
+	loc = loc_of(w, k, i);
+	if (loc->file)
+		loc->file = sn_diag_file(&s->names, loc->file);
+}
+
+static unsigned put(struct ag_store *s, struct svc_world *scratch, uint32_t owner,
+		    struct strmap *seen)
+{
+	unsigned n = 0;
+	char key[AG_KEY_MAX];
+
+	for (int k = 0; k < AG_NKINDS; k++) {
+		unsigned m = count(scratch, (enum ag_kind)k);
+
+		for (unsigned j = 0; j < m; j++) {
+			long i;
+
+			key_of(scratch, (enum ag_kind)k, j, key);
+			i = ag_store_find(s, (enum ag_kind)k, key);
+			if (i >= 0) {
+				/* the old state's Service too (a slice whose
+				 * service label moved) */
+				mark(s, (enum ag_kind)k, (unsigned)i, false);
+				free_contents(s->w, (enum ag_kind)k, (unsigned)i);
+			} else {
+				i = count(s->w, (enum ag_kind)k);
+				strmap_set(&s->idx[k], key, (uintptr_t)i);
+			}
+			move_in(s, scratch, (enum ag_kind)k, j, (unsigned)i);
+			set_owner(s, (enum ag_kind)k, (unsigned)i, owner);
+			mark(s, (enum ag_kind)k, (unsigned)i, true);
+			if (seen)
+				strmap_set(seen, key, (uintptr_t)k);
+			n++;
+		}
+	}
+	/* the objects now belong to the store: empty scratch without freeing */
+	scratch->nsvcs = scratch->nslices = scratch->nnodes = 0;
+	return n;
+}
+
+unsigned ag_store_put(struct ag_store *s, struct svc_world *scratch, uint32_t owner)
+{
+	return put(s, scratch, owner, NULL);
+}
+
+static void del_at(struct ag_store *s, enum ag_kind k, unsigned i)
+{
+	char key[AG_KEY_MAX];
+	unsigned last = count(s->w, k) - 1;
+
+	mark(s, k, i, true);
+	strmap_del(&s->idx[k], key_of(s->w, k, i, key));
+	if (k == AG_SERVICE)
+		svc_world_del_service(s->w, i);
+	else if (k == AG_SLICE)
+		svc_world_del_slice(s->w, i);
+	else
+		svc_world_del_node(s->w, i);
+	if (i != last) {
+		/* the last object moved into the hole */
+		strmap_set(&s->idx[k], key_of(s->w, k, i, key), i);
+		s->owner[k][i] = s->owner[k][last];
+	}
+}
+
+unsigned ag_store_replace(struct ag_store *s, struct svc_world *scratch, uint32_t owner)
+{
+	struct strmap seen;
+	char key[AG_KEY_MAX];
+	unsigned n;
+
+	strmap_init(&seen);
+	n = put(s, scratch, owner, &seen);
+	for (int k = 0; k < AG_NKINDS; k++) {
+		unsigned i = 0;
+
+		while (i < count(s->w, (enum ag_kind)k)) {
+			uintptr_t v;
+
+			if (s->owner[k][i] == owner &&
+			    !(strmap_get(&seen, key_of(s->w, (enum ag_kind)k, i, key), &v) &&
+			      v == (uintptr_t)k)) {
+				del_at(s, (enum ag_kind)k, i);	/* i now holds another object */
+				continue;
+			}
+			i++;
+		}
+	}
+	strmap_free(&seen);
+	return n;
+}
+
+bool ag_store_del(struct ag_store *s, enum ag_kind kind, const char *key)
+{
+	long i = ag_store_find(s, kind, key);
+
+	if (i < 0)
+		return false;
+	del_at(s, kind, (unsigned)i);
+	return true;
+}
+
+bool ag_store_pending(const struct ag_store *s)
+{
+	return s->dirty.n || s->node_changed;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+char **ag_store_take_dirty(struct ag_store *s, size_t *n)
+{
+	char **v = sn_calloc(s->dirty.n + 1, sizeof(char *));
+	const struct strmap_slot *sl;
+	size_t it = 0, k = 0;
+
+	while ((sl = strmap_next(&s->dirty, &it)))
+		v[k++] = sn_strdup(sl->key);
+	qsort(v, k, sizeof(char *), cmp_str);
+	*n = k;
+	ag_store_clear_dirty(s);
+	return v;
+}
+
+void ag_store_clear_dirty(struct ag_store *s)
+{
+	strmap_clear(&s->dirty);
+	s->node_changed = false;
+	s->svc_changes = s->ep_changes = 0;
+	s->first_change_ms = s->last_change_ms = 0;
+}
