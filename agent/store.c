@@ -9,13 +9,16 @@
 #include <string.h>
 
 #include "agent/loop.h"
+#include "compiler/compile.h"
 
 void ag_store_init(struct ag_store *s, const char *node_name)
 {
 	memset(s, 0, sizeof(*s));
 	s->w = svc_world_alloc();
-	for (int k = 0; k < AG_NKINDS; k++)
+	for (int k = 0; k < AG_NKINDS; k++) {
 		strmap_init(&s->idx[k]);
+		strmap_init(&s->owner[k]);
+	}
 	strmap_init(&s->dirty);
 	s->node_name = node_name ? sn_strdup(node_name) : NULL;
 	sn_diag_init(&s->names);
@@ -26,7 +29,7 @@ void ag_store_free(struct ag_store *s)
 	svc_world_free(s->w);
 	for (int k = 0; k < AG_NKINDS; k++) {
 		strmap_free(&s->idx[k]);
-		free(s->owner[k]);
+		strmap_free(&s->owner[k]);
 	}
 	strmap_free(&s->dirty);
 	free(s->node_name);
@@ -109,12 +112,6 @@ static void mark(struct ag_store *s, enum ag_kind k, unsigned i, bool counted)
 	}
 }
 
-static void set_owner(struct ag_store *s, enum ag_kind k, unsigned i, uint32_t owner)
-{
-	sn_grow(&s->owner[k], &s->owner_cap[k], (size_t)i + 1, sizeof(uint32_t));
-	s->owner[k][i] = owner;
-}
-
 static void free_contents(struct svc_world *w, enum ag_kind k, unsigned i)
 {
 	if (k == AG_SERVICE)
@@ -182,7 +179,7 @@ static unsigned put(struct ag_store *s, struct svc_world *scratch, uint32_t owne
 				strmap_set(&s->idx[k], key, (uintptr_t)i);
 			}
 			move_in(s, scratch, (enum ag_kind)k, j, (unsigned)i);
-			set_owner(s, (enum ag_kind)k, (unsigned)i, owner);
+			strmap_set(&s->owner[k], key, owner);
 			mark(s, (enum ag_kind)k, (unsigned)i, true);
 			if (seen)
 				strmap_set(seen, key, (uintptr_t)k);
@@ -206,41 +203,43 @@ static void del_at(struct ag_store *s, enum ag_kind k, unsigned i)
 
 	mark(s, k, i, true);
 	strmap_del(&s->idx[k], key_of(s->w, k, i, key));
+	strmap_del(&s->owner[k], key);
 	if (k == AG_SERVICE)
 		svc_world_del_service(s->w, i);
 	else if (k == AG_SLICE)
 		svc_world_del_slice(s->w, i);
 	else
 		svc_world_del_node(s->w, i);
-	if (i != last) {
-		/* the last object moved into the hole */
+	if (i != last)	/* the last object moved into the hole */
 		strmap_set(&s->idx[k], key_of(s->w, k, i, key), i);
-		s->owner[k][i] = s->owner[k][last];
-	}
 }
 
 unsigned ag_store_replace(struct ag_store *s, struct svc_world *scratch, uint32_t owner)
 {
 	struct strmap seen;
-	char key[AG_KEY_MAX];
 	unsigned n;
 
 	strmap_init(&seen);
 	n = put(s, scratch, owner, &seen);
 	for (int k = 0; k < AG_NKINDS; k++) {
-		unsigned i = 0;
+		const struct strmap_slot *sl;
+		char **gone = NULL;
+		size_t it = 0, ngone = 0, cap = 0;
 
-		while (i < count(s->w, (enum ag_kind)k)) {
+		while ((sl = strmap_next(&s->owner[k], &it))) {
 			uintptr_t v;
 
-			if (s->owner[k][i] == owner &&
-			    !(strmap_get(&seen, key_of(s->w, (enum ag_kind)k, i, key), &v) &&
-			      v == (uintptr_t)k)) {
-				del_at(s, (enum ag_kind)k, i);	/* i now holds another object */
+			if (sl->val != owner ||
+			    (strmap_get(&seen, sl->key, &v) && v == (uintptr_t)k))
 				continue;
-			}
-			i++;
+			sn_grow(&gone, &cap, ngone + 1, sizeof(char *));
+			gone[ngone++] = sn_strdup(sl->key);
 		}
+		for (size_t i = 0; i < ngone; i++) {
+			ag_store_del(s, (enum ag_kind)k, gone[i]);
+			free(gone[i]);
+		}
+		free(gone);
 	}
 	strmap_free(&seen);
 	return n;
@@ -254,6 +253,49 @@ bool ag_store_del(struct ag_store *s, enum ag_kind kind, const char *key)
 		return false;
 	del_at(s, kind, (unsigned)i);
 	return true;
+}
+
+int ag_store_prepare(struct ag_store *s, const struct comp_opts *o, struct sn_diag *d)
+{
+	char key[AG_KEY_MAX];
+	int errs;
+
+	for (unsigned i = 0; i < s->w->nsvcs; i++) {
+		struct svc_service *sv = &s->w->svcs[i];
+
+		for (unsigned j = 0; j < sv->nports; j++) {
+			svc_mem_release(sv->mem, sv->ports[j].lost_frontends);
+			sv->ports[j].lost_frontends = NULL;
+			sv->ports[j].nlost_frontends = 0;
+		}
+	}
+	errs = comp_prepare(s->w, o, d);
+	for (int k = 0; k < AG_NKINDS; k++) {
+		unsigned n = count(s->w, (enum ag_kind)k);
+
+		strmap_clear(&s->idx[k]);
+		for (unsigned i = 0; i < n; i++)
+			strmap_set(&s->idx[k], key_of(s->w, (enum ag_kind)k, i, key), i);
+		if (s->owner[k].n != n) {
+			/* prepare removed invalid objects: forget their owners */
+			const struct strmap_slot *sl;
+			char **gone = NULL;
+			size_t it = 0, ngone = 0, cap = 0;
+
+			while ((sl = strmap_next(&s->owner[k], &it))) {
+				if (strmap_get(&s->idx[k], sl->key, NULL))
+					continue;
+				sn_grow(&gone, &cap, ngone + 1, sizeof(char *));
+				gone[ngone++] = sn_strdup(sl->key);
+			}
+			for (size_t i = 0; i < ngone; i++) {
+				strmap_del(&s->owner[k], gone[i]);
+				free(gone[i]);
+			}
+			free(gone);
+		}
+	}
+	return errs;
 }
 
 bool ag_store_pending(const struct ag_store *s)

@@ -35,8 +35,7 @@ enum ag_kind { AG_SERVICE, AG_SLICE, AG_NODE, AG_NKINDS };
 struct ag_store {
 	struct svc_world *w;
 	struct strmap idx[AG_NKINDS];	/* key -> index in w's array of that kind */
-	uint32_t *owner[AG_NKINDS];	/* parallel to w's arrays */
-	size_t owner_cap[AG_NKINDS];
+	struct strmap owner[AG_NKINDS];	/* key -> owner id (comp_prepare reorders w) */
 	char *node_name;		/* this node (NULL: any Node counts) */
 
 	struct strmap dirty;		/* "ns/name" of Services changed since the last take */
@@ -65,6 +64,13 @@ long ag_store_find(const struct ag_store *s, enum ag_kind kind, const char *key)
 /* The key of object i of a kind into buf (AG_KEY_MAX). */
 #define AG_KEY_MAX 600
 const char *ag_store_key(const struct ag_store *s, enum ag_kind kind, unsigned i, char *buf);
+
+/* comp_prepare() the world for a sync (it sorts w and removes invalid
+ * Services, reported to d), then rebuild the index. Frontends lost to
+ * another Service are cleared first: prepare appends them afresh.
+ * Returns comp_prepare's error count. */
+struct comp_opts;
+int ag_store_prepare(struct ag_store *s, const struct comp_opts *o, struct sn_diag *d);
 
 /* Does a change wait for a sync? */
 bool ag_store_pending(const struct ag_store *s);

@@ -20,6 +20,7 @@
 
 #include "agent/store.h"
 #include "agent/strmap.h"
+#include "compiler/compile.h"
 #include "input/input.h"
 
 static void test_strmap_churn(void **state)
@@ -220,12 +221,53 @@ static void test_store_files(void **state)
 	ag_store_free(&s);
 }
 
+#define SVC_EXT(ns, name, ip, ext) \
+	"---\napiVersion: v1\nkind: Service\nmetadata: {name: " name ", namespace: " ns \
+	", creationTimestamp: \"2026-01-0" ip "T00:00:00Z\"}\n" \
+	"spec: {clusterIP: 198.18.0." ip ", externalIPs: [" ext "], ports: [{port: 80}]}\n"
+
+/* prepare sorts and drops invalid Services: the index follows; prepare
+ * twice does not pile up lost frontends */
+static void test_store_prepare(void **state)
+{
+	struct comp_opts o;
+	struct ag_store s;
+	struct svc_world *w;
+	struct sn_diag pd;
+
+	comp_opts_init(&o);
+	sn_diag_init(&pd);
+	ag_store_init(&s, "node-a");
+	w = load(SVC_EXT("z", "late", "2", "203.0.113.1") SVC_EXT("a", "early", "1", "203.0.113.1")
+		 SVC("m", "dup", "198.18.0.1"));
+	ag_store_replace(&s, w, 1);
+	svc_world_free(w);
+	for (int round = 0; round < 2; round++) {
+		ag_store_prepare(&s, &o, &pd);
+		check_index(&s);
+		assert_int_equal(s.w->nsvcs, 2);	/* m/dup's clusterIP is taken */
+		assert_string_equal(s.w->svcs[0].ns, "a");
+		long i = ag_store_find(&s, AG_SERVICE, "z/late");
+		assert_int_equal(s.w->svcs[i].ports[0].nlost_frontends, 1);
+	}
+	/* the file's objects are still its own: replacing drops them all */
+	w = svc_world_alloc();
+	ag_store_replace(&s, w, 1);
+	svc_world_free(w);
+	assert_int_equal(s.w->nsvcs, 0);
+	assert_int_equal(s.owner[AG_SERVICE].n, 0);
+	ag_store_free(&s);
+	sn_diag_free(&pd);
+	comp_opts_free(&o);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_strmap_churn),
 		cmocka_unit_test_setup_teardown(test_store, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_files, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_prepare, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
