@@ -23,7 +23,7 @@ override LDLIBS += $(PKG_LIBS)
 
 # One folder per pipeline stage; everything but cli/ goes into the library the
 # tests link against.
-LIB_DIRS := lib model input compiler rules netlink kube agent
+LIB_DIRS := lib model input compiler rules netlink reconcile kube agent
 LIB_SRCS := $(sort $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c)))
 # agent/log_min.c stands in for lib/log.c until that is merged (never both)
 LIB_SRCS := $(filter-out $(if $(wildcard lib/log.c),agent/log_min.c),$(LIB_SRCS))

@@ -53,6 +53,9 @@ void cli_usage(FILE *out, const char *cmd, const struct cli_extra *extra);
 /* Read --config and the inputs, prepare and compile. Diagnostics go to
  * stderr. Returns CLI_OK with *out set, or CLI_INVALID (nothing built). */
 int cli_build(struct cli_common *c, struct rs_ruleset **out, struct comp_stats *st);
+/* The same without the compiler: c->world read and prepared (apply, diff:
+ * reconcile/ compiles). CLI_OK, or CLI_INVALID (diagnostics printed). */
+int cli_prepare(struct cli_common *c);
 
 int cmd_compile(int argc, char **argv);
 int cmd_apply(int argc, char **argv);

@@ -317,12 +317,15 @@ static void apply_config(struct cli_common *c, struct input_kpconfig *cfg)
 	}
 }
 
-int cli_build(struct cli_common *c, struct rs_ruleset **out, struct comp_stats *st)
+/* cli_build's work up to the compiler: a prepared world, or NULL (diag
+ * has the errors). out NULL: stop there (cli_prepare). */
+static int load_world(struct cli_common *c, struct rs_ruleset **out, struct comp_stats *st)
 {
 	struct sn_diag d;
 	int ret = CLI_OK;
 
-	*out = NULL;
+	if (out)
+		*out = NULL;
 	sn_diag_init(&d);
 	if (!c->npaths) {
 		fprintf(stderr, "svcnft: no input: give manifests with -f PATH\n");
@@ -356,16 +359,28 @@ int cli_build(struct cli_common *c, struct rs_ruleset **out, struct comp_stats *
 	input_load(c->paths, c->npaths, c->world, &d);
 	comp_resolve_nodeport_primary(c->world, &c->comp, &d);
 	comp_prepare(c->world, &c->comp, &d);
-	if (!d.errors)
+	if (!d.errors && out)
 		*out = comp_build(c->world, &c->comp, st, &d);
 	sn_diag_print(&d, stderr);
 	if (d.errors) {
 		fprintf(stderr, "svcnft: %zu error%s: nothing was %s\n", d.errors,
 			d.errors == 1 ? "" : "s", "changed");
-		rs_ruleset_free(*out);
-		*out = NULL;
+		if (out) {
+			rs_ruleset_free(*out);
+			*out = NULL;
+		}
 		ret = CLI_INVALID;
 	}
 	sn_diag_free(&d);
 	return ret;
+}
+
+int cli_build(struct cli_common *c, struct rs_ruleset **out, struct comp_stats *st)
+{
+	return load_world(c, out, st);
+}
+
+int cli_prepare(struct cli_common *c)
+{
+	return load_world(c, NULL, NULL);
 }
