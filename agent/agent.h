@@ -37,6 +37,15 @@ struct agent_opts {
 
 	bool conntrack;			/* UDP conntrack cleanup after each sync (default on) */
 	int verbosity;			/* -v N */
+
+	/* SIGHUP: fill fresh (agent_opts_init()ed by the agent) from the same
+	 * command line and the re-read --config. 0, or -1 after reporting why
+	 * (the running options stay). NULL: SIGHUP is logged and ignored.
+	 * Applied from fresh: the sync periods, -v, conntrack and the compile
+	 * options (a full sync follows); the node name and the bind addresses
+	 * need a restart (a warning says so). */
+	int (*reload)(void *ctx, struct agent_opts *fresh);
+	void *reload_ctx;
 };
 
 void agent_opts_init(struct agent_opts *o);

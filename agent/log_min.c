@@ -16,10 +16,11 @@
 
 int sn_log_verbosity;
 
-const char *sn_log_q(char *buf, size_t n, const char *v)
+static const char *quote_as(char *buf, size_t n, const char *v, bool quote)
 {
 	size_t k = 0;
-	bool quote = !*v;
+
+	quote = quote || !*v;
 
 	for (const char *p = v; *p; p++)
 		if (*p == ' ' || *p == '"' || *p == '=' || *p == '\\' || (unsigned char)*p < 0x20)
@@ -52,6 +53,11 @@ const char *sn_log_q(char *buf, size_t n, const char *v)
 	return buf;
 }
 
+const char *sn_log_q(char *buf, size_t n, const char *v)
+{
+	return quote_as(buf, n, v, false);
+}
+
 static void head(char letter, const char *msg)
 {
 	struct timeval tv;
@@ -62,7 +68,7 @@ static void head(char letter, const char *msg)
 	gmtime_r(&tv.tv_sec, &tm);
 	fprintf(stderr, "%c%02d%02d %02d:%02d:%02d.%06ld svcnft] %s", letter, tm.tm_mon + 1,
 		tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (long)tv.tv_usec,
-		sn_log_q(q, sizeof(q), msg));
+		quote_as(q, sizeof(q), msg, true));	/* klog quotes the message always */
 }
 
 static void vlog(char letter, const char *msg, va_list ap)

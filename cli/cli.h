@@ -61,5 +61,6 @@ int cmd_compile(int argc, char **argv);
 int cmd_apply(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_cleanup(int argc, char **argv);
+int cmd_run(int argc, char **argv);	/* cli/run_min.c until conf's cli/run.c */
 
 #endif

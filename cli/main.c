@@ -18,6 +18,7 @@ static const struct {
 	{ "apply", cmd_apply, "make the kernel's svcnft tables match the manifests" },
 	{ "diff", cmd_diff, "show what apply would change (exit 1 if anything)" },
 	{ "cleanup", cmd_cleanup, "remove svcnft's tables, and nothing else" },
+	{ "run", cmd_run, "the node agent: keep the kernel in step with the API server (or -f DIR)" },
 };
 
 static void usage(FILE *out)
