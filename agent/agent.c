@@ -28,6 +28,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -485,6 +486,7 @@ static void on_hup(void *ctx, int signo)
 	comp_opts_init(&fresh.comp);
 	agent_opts_free(&fresh);
 	set_families(a);
+	a->st.prepared = false;		/* prepare depends on the options */
 	ag_sched_set_periods(a->sched, o->min_sync_period_ms, o->sync_period_ms,
 			     o->full_sync_period_ms);
 	a->primary_warned = false;
@@ -567,6 +569,13 @@ int agent_run(struct agent_opts *o)
 	int ret = 0;
 
 	sn_log_verbosity = o->verbosity;
+	/* Every sync allocates and frees the same large tables (the compiler's
+	 * claims, rule sets): keep them in the heap rather than mmap()ing and
+	 * unmapping them each time; a fresh page costs a fault, and in a VM a
+	 * TLB shootdown (measured: comp_prepare at 10,000 Services 250 ms with
+	 * glibc's defaults, 50 ms without the faults). */
+	mallopt(M_MMAP_THRESHOLD, 64 << 20);
+	mallopt(M_TRIM_THRESHOLD, 128 << 20);
 	if (!o->comp.node_name && !(o->comp.node_name = hostname())) {
 		sn_log_err("no node name: give --node-name", NULL);
 		return 2;

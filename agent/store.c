@@ -100,14 +100,20 @@ static void mark(struct ag_store *s, enum ag_kind k, unsigned i, bool counted)
 	case AG_SERVICE:
 		mark_service(s, w->svcs[i].ns, w->svcs[i].name);
 		s->svc_changes += counted;
+		s->prepared = false;
 		break;
 	case AG_SLICE:
 		mark_service(s, w->slices[i].ns, w->slices[i].service);
 		s->ep_changes += counted;
+		/* conservative: a replacement in place with the same sort key
+		 * keeps the order, anything else may not */
+		s->slices_unsorted = true;
 		break;
 	default:
-		if (!s->node_name || strcmp(s->node_name, w->nodes[i].name) == 0)
+		if (!s->node_name || strcmp(s->node_name, w->nodes[i].name) == 0) {
 			s->node_changed = true;
+			s->prepared = false;	/* rare: no need to reason about it */
+		}
 		break;
 	}
 }
@@ -255,11 +261,56 @@ bool ag_store_del(struct ag_store *s, enum ag_kind kind, const char *key)
 	return true;
 }
 
-int ag_store_prepare(struct ag_store *s, const struct comp_opts *o, struct sn_diag *d)
+/* The order comp_prepare() sorts EndpointSlices in (compiler/prepare.c
+ * slice_cmp, which comp_slices_for()'s binary search relies on): keep the
+ * two the same. */
+static int slice_cmp(const void *a, const void *b)
+{
+	const struct svc_slice *x = a, *y = b;
+	int r = strcmp(x->ns, y->ns);
+
+	if (!r)
+		r = strcmp(x->service, y->service);
+	if (!r)
+		r = (int)x->from_endpoints - (int)y->from_endpoints;
+	if (!r)
+		r = strcmp(x->name, y->name);
+	if (!r)
+		r = (int)x->family - (int)y->family;
+	return r;
+}
+
+static void reindex(struct ag_store *s, enum ag_kind k)
 {
 	char key[AG_KEY_MAX];
+	unsigned n = count(s->w, k);
+
+	/* same keys, new places: set in place (no key copies) unless some
+	 * were dropped */
+	if (s->idx[k].n != n)
+		strmap_clear(&s->idx[k]);
+	for (unsigned i = 0; i < n; i++)
+		strmap_set(&s->idx[k], key_of(s->w, k, i, key), i);
+}
+
+int ag_store_prepare(struct ag_store *s, const struct comp_opts *o, struct sn_diag *d)
+{
 	int errs;
 
+	if (s->prepared) {
+		if (s->slices_unsorted) {
+			bool sorted = true;
+
+			for (unsigned i = 1; sorted && i < s->w->nslices; i++)
+				sorted = slice_cmp(&s->w->slices[i - 1], &s->w->slices[i]) <= 0;
+			if (!sorted) {
+				qsort(s->w->slices, s->w->nslices, sizeof(*s->w->slices), slice_cmp);
+				reindex(s, AG_SLICE);
+			}
+			s->slices_unsorted = false;
+		}
+		return 0;
+	}
 	for (unsigned i = 0; i < s->w->nsvcs; i++) {
 		struct svc_service *sv = &s->w->svcs[i];
 
@@ -270,12 +321,12 @@ int ag_store_prepare(struct ag_store *s, const struct comp_opts *o, struct sn_di
 		}
 	}
 	errs = comp_prepare(s->w, o, d);
+	s->prepared = true;
+	s->slices_unsorted = false;
 	for (int k = 0; k < AG_NKINDS; k++) {
 		unsigned n = count(s->w, (enum ag_kind)k);
 
-		strmap_clear(&s->idx[k]);
-		for (unsigned i = 0; i < n; i++)
-			strmap_set(&s->idx[k], key_of(s->w, (enum ag_kind)k, i, key), i);
+		reindex(s, (enum ag_kind)k);
 		if (s->owner[k].n != n) {
 			/* prepare removed invalid objects: forget their owners */
 			const struct strmap_slot *sl;

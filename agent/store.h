@@ -40,6 +40,8 @@ struct ag_store {
 
 	struct strmap dirty;		/* "ns/name" of Services changed since the last take */
 	bool node_changed;
+	bool prepared;			/* comp_prepare ran, and no Service changed since */
+	bool slices_unsorted;		/* a slice came, went or moved since the last sort */
 	unsigned svc_changes, ep_changes;	/* pending, for kube-proxy's *_changes_pending */
 	uint64_t first_change_ms;	/* monotonic ms of the oldest pending change; 0 = none */
 	uint64_t last_change_ms;	/* of the newest */
@@ -68,7 +70,13 @@ const char *ag_store_key(const struct ag_store *s, enum ag_kind kind, unsigned i
 /* comp_prepare() the world for a sync (it sorts w and removes invalid
  * Services, reported to d), then rebuild the index. Frontends lost to
  * another Service are cleared first: prepare appends them afresh.
- * Returns comp_prepare's error count. */
+ * Skipped when no Service changed since the last prepare: what prepare
+ * decides (families, allocations, contested frontends, invalid Services)
+ * depends on the Services alone; only the EndpointSlices' order matters
+ * to the compiler (comp_slices_for() finds a Service's slices by binary
+ * search), and that sort alone is redone when a slice came, went or moved.
+ * So endpoint churn costs no whole-world pass. Returns comp_prepare's
+ * error count (0 when skipped). */
 struct comp_opts;
 int ag_store_prepare(struct ag_store *s, const struct comp_opts *o, struct sn_diag *d);
 

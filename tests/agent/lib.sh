@@ -87,9 +87,10 @@ kernel_current() {
 
 # wait_current [SECONDS]: until kernel_current holds
 wait_current() {
-	local t=${1:-20} i
-	for i in $(seq $((t * 5))); do
+	local end=$((SECONDS + ${1:-20})) i
+	for i in $(seq 500); do
 		kernel_current && return 0
+		[ "$SECONDS" -ge "$end" ] && break
 		sleep 0.2
 	done
 	echo "--- svcnft diff:"; head -n 30 "$AS_DIR/diff.out"

@@ -250,11 +250,31 @@ static void test_store_prepare(void **state)
 		long i = ag_store_find(&s, AG_SERVICE, "z/late");
 		assert_int_equal(s.w->svcs[i].ports[0].nlost_frontends, 1);
 	}
+	/* slices alone change: comp_prepare is skipped (nothing it decides
+	 * moved), but the slices are kept in its order (the compiler finds a
+	 * Service's slices by binary search) */
+	w = load(SLICE("z", "late-1", "late", "198.19.0.2") SLICE("a", "early-1", "early", "198.19.0.1"));
+	ag_store_put(&s, w, 1);
+	svc_world_free(w);
+	assert_true(s.prepared);
+	assert_int_equal(ag_store_prepare(&s, &o, &pd), 0);
+	check_index(&s);
+	assert_string_equal(s.w->slices[0].name, "early-1");
+	assert_string_equal(s.w->slices[1].name, "late-1");
+	/* a Service changes: prepared again, in order */
+	w = load(SVC_EXT("b", "mid", "3", "203.0.113.3"));
+	ag_store_put(&s, w, 1);
+	svc_world_free(w);
+	assert_false(s.prepared);
+	ag_store_prepare(&s, &o, &pd);
+	check_index(&s);
+	assert_string_equal(s.w->svcs[1].ns, "b");
+
 	/* the file's objects are still its own: replacing drops them all */
 	w = svc_world_alloc();
 	ag_store_replace(&s, w, 1);
 	svc_world_free(w);
-	assert_int_equal(s.w->nsvcs, 0);
+	assert_int_equal(s.w->nsvcs + s.w->nslices, 0);
 	assert_int_equal(s.owner[AG_SERVICE].n, 0);
 	ag_store_free(&s);
 	sn_diag_free(&pd);

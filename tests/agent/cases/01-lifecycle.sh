@@ -1,6 +1,7 @@
 #!/bin/bash
 # Services created, changed and deleted through the API reach the kernel:
 # after each step the kernel equals a fresh compile of the API's objects;
+# a change of this node's Node recompiles all;
 # nothing is programmed before the three lists are done; SIGTERM exits 0
 # and leaves the rules in place.
 . "$(dirname "$0")/../lib.sh"
@@ -26,6 +27,13 @@ slice_api api api-1 "$(ep 198.19.2.10)"
 wait_current || ag_fail "changes not programmed"
 ruleset | grep -q 198.19.1.10 && ag_fail "a removed endpoint is still programmed"
 grep '"synced"' "$AG_LOG" | tail -n +2 | grep -q 'kind=partial' || ag_fail "no partial sync"
+
+# this node's Node changes (its zone): every Service is recompiled
+n=$(syncs)
+as_api PATCH /api/v1/nodes/node-a '{"metadata":{"labels":{"topology.kubernetes.io/zone":"z2"}}}' >/dev/null
+wait_syncs $((n + 1)) || ag_fail "no sync after the Node changed"
+grep '"synced"' "$AG_LOG" | sed -n "$((n + 1))p" | grep -q 'kind=all' || ag_fail "a Node change is not a sync of all"
+wait_current || ag_fail "not current after the Node change"
 
 # delete
 as_api DELETE /api/v1/namespaces/t/services/web >/dev/null
