@@ -61,6 +61,11 @@ $(BUILD)/tests/kube_watch: tests/apiserver/kube_watch.c $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -o $@ $< $(LIBA) $(LDLIBS)
 
+# One reconcile/ rc driven through manifest directories, run by tests/kernel/run.sh.
+$(BUILD)/tests/rc_steps: tests/kernel/rc_steps.c $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -o $@ $< $(LIBA) $(LDLIBS)
+
 # The HTTP surface's scripted server, run by tests/http/run.sh.
 $(BUILD)/tests/http_serve: tests/http/http_serve.c $(LIBA)
 	@mkdir -p $(dir $@)
@@ -86,7 +91,7 @@ $(BUILD)/bench/connect: bench/dataplane/connect.c
 bench: $(BENCH_BINS) $(BUILD)/bench/connect svcnft
 	@./bench/run.sh $(BENCH_ARGS)
 
--include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(UNIT_BINS:=.d) $(BUILD)/tests/kube_watch.d $(BUILD)/tests/http_serve.d \
+-include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(UNIT_BINS:=.d) $(BUILD)/tests/rc_steps.d $(BUILD)/tests/kube_watch.d $(BUILD)/tests/http_serve.d \
 	$(BUILD)/tests/kubeconfig_check.d
 
 deps:
@@ -114,7 +119,7 @@ agent: svcnft
 # The README's test command. Each tier prints its own "N passed, N failed" line;
 # run-tiers.sh adds them up and fails if any tier failed.
 check: svcnft $(UNIT_BINS) $(BUILD)/tests/kube_watch $(BUILD)/tests/http_serve \
-	$(BUILD)/tests/kubeconfig_check
+	$(BUILD)/tests/kubeconfig_check $(BUILD)/tests/rc_steps
 	@./tests/run-tiers.sh
 
 # Unit and golden tiers with AddressSanitizer and UndefinedBehaviorSanitizer, in

@@ -27,7 +27,7 @@
 
 #define LOCK_DIR "/run/svcnft"
 
-enum { OPT_CHECK = 1000, OPT_STATS };
+enum { OPT_CHECK = 1000, OPT_STATS, OPT_ISOLATE };
 
 /*
  * --stats: one line on stderr for benchmarks (README "Statistics"), parsed
@@ -85,6 +85,7 @@ static int exit_code(const struct rc_report *rep)
 static const struct option apply_opts[] = {
 	{ "check", no_argument, NULL, OPT_CHECK },
 	{ "stats", no_argument, NULL, OPT_STATS },
+	{ "isolate", no_argument, NULL, OPT_ISOLATE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -97,7 +98,7 @@ static const struct option stats_opts[] = {
 #define STATS_USAGE "      --stats                  one line of timings on stderr (README)\n"
 
 struct apply_args {
-	bool check;
+	bool check, isolate;
 	struct run_stats st;
 };
 
@@ -109,6 +110,8 @@ static int apply_on_opt(int val, const char *arg, void *ctx)
 		a->check = true;
 	else if (val == OPT_STATS)
 		a->st.on = true;
+	else if (val == OPT_ISOLATE)
+		a->isolate = true;
 	return CLI_OK;
 }
 
@@ -302,7 +305,10 @@ int cmd_apply(int argc, char **argv)
 		.on_opt = apply_on_opt,
 		.ctx = &a,
 		.usage = "      --check                  send the batch without its END: the kernel\n"
-			 "                               validates it, nothing changes\n" STATS_USAGE,
+			 "                               validates it, nothing changes\n"
+			 "      --isolate                when the kernel refuses a Service's objects,\n"
+			 "                               apply the rest without that Service (exit 4)\n"
+			 STATS_USAGE,
 	};
 	struct rc_report rep;
 	struct cli_common c;
@@ -325,9 +331,11 @@ int cmd_apply(int argc, char **argv)
 	if (lock < 0) {
 		ret = CLI_RUNTIME;
 	} else {
-		/* all or nothing, and no previous model: every UDP frontend */
+		/* one sync: no index to keep; all or nothing unless --isolate;
+		 * no previous model: every UDP frontend */
 		rc = rc_new(s, &c.comp);
-		rc_set_isolate(rc, false);
+		rc_set_incremental(rc, false);
+		rc_set_isolate(rc, a.isolate);
 		rc_set_conntrack(rc, RC_CT_ALL);
 		rc_full_sync(rc, c.world, a.check, &rep);
 		rc_free(rc);
@@ -377,6 +385,7 @@ int cmd_diff(int argc, char **argv)
 		goto out;
 	}
 	rc = rc_new(s, &c.comp);
+	rc_set_incremental(rc, false);
 	ret = rc_diff(rc, c.world, stdout, &rep);
 	rc_free(rc);
 	if (ret < 0)
@@ -428,6 +437,7 @@ int cmd_cleanup(int argc, char **argv)
 		ret = CLI_RUNTIME;
 	} else {
 		rc = rc_new(s, &c.comp);
+		rc_set_incremental(rc, false);
 		rc_cleanup(rc, &rep);
 		rc_free(rc);
 		print_restarts(&rep);

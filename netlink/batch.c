@@ -120,6 +120,7 @@ struct nlk_batch {
 	uint32_t genid;
 	uint32_t set_id;	/* NFTA_SET_ID, which the kernel requires, unique per batch */
 	const char *corrupt_chain;
+	const struct rs_elem *corrupt_elem;
 	size_t expect_acks;
 	bool no_page;		/* nftnl_batch_update() could not get a page: never send */
 };
@@ -402,6 +403,20 @@ static size_t elem_bytes(const struct rs_set *s, const struct rs_elem *e, bool k
 	return n;
 }
 
+/* The kernel-tier refusal test's hook for elements: a one-byte key, which
+ * the kernel refuses (EINVAL) pointing at that element. */
+static int corrupt_elem(struct nftnl_set *ns)
+{
+	struct nftnl_set_elem *ne = nftnl_set_elem_alloc();
+	uint8_t k = 0;
+
+	if (!ne)
+		return -1;
+	nftnl_set_elem_set(ne, NFTNL_SET_ELEM_KEY, &k, sizeof(k));
+	nftnl_set_elem_add(ns, ne);
+	return 0;
+}
+
 /* nft add|delete element FAMILY TABLE SET { ... }, split across messages */
 static int put_elems(struct nlk_batch *b, const struct rs_op *op, struct sn_buf *why)
 {
@@ -422,7 +437,8 @@ static int put_elems(struct nlk_batch *b, const struct rs_op *op, struct sn_buf 
 
 			if (i > first && bytes + eb > NLK_ELEM_BYTES_MAX)
 				break;
-			if (nlk_elem_add(ns, op->set, op->elems[i], del, why) < 0) {
+			if (op->elems[i] == b->corrupt_elem ? corrupt_elem(ns) < 0 :
+			    nlk_elem_add(ns, op->set, op->elems[i], del, why) < 0) {
 				nftnl_set_free(ns);
 				return -1;
 			}
@@ -561,6 +577,7 @@ struct nlk_batch *nlk_batch_build(const struct rs_diff *d, const struct nlk_batc
 	b->check = o && o->check;
 	b->destroy_elems = o && o->destroy_elems;
 	b->corrupt_chain = o ? o->corrupt_chain : NULL;
+	b->corrupt_elem = o ? o->corrupt_elem : NULL;
 	b->ack_all = count_msgs(d) <= NLK_ACK_ALL_MAX;
 
 	put_begin(b);
@@ -759,8 +776,20 @@ static void add_error(struct nlk_result *r, const struct nlk_batch *b, uint32_t 
 	e->err = err;
 	e->extack = extack ? sn_strdup(extack) : NULL;
 	sn_buf_init(&w);
-	if (seq - b->seq0 < b->n)
-		describe(&b->msgs[seq - b->seq0], off, &w, &e->chain);
+	if (seq - b->seq0 < b->n) {
+		const struct nlk_msg *m = &b->msgs[seq - b->seq0];
+
+		describe(m, off, &w, &e->chain);
+		e->op = m->op;
+		if (m->kind == NLK_M_ELEMS && m->op) {
+			long k = elem_at_offset(m->nlh, off);
+
+			e->elems = m->op->elems + m->first;
+			e->nelems = m->count;
+			if (k >= 0 && (size_t)k < m->count)
+				e->elem = m->op->elems[m->first + (size_t)k];
+		}
+	}
 	else
 		sn_buf_printf(&w, "a message with unknown sequence number %u", seq);
 	e->what = sn_buf_steal(&w);

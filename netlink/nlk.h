@@ -118,6 +118,14 @@ struct nlk_error {
 	char *what;		/* "add rule ip svcnft svc-... (rule 3: ...)" */
 	char *chain;		/* the chain the failed message was about, or NULL */
 	char *extack;		/* the kernel's extended ACK message, or NULL */
+	/* The object, for a caller that maps it back to its owner (borrowed
+	 * from the rs_diff the batch was built from): the operation, and for
+	 * an element message the elements it carried and, when the kernel
+	 * pointed at one, that element. NULL / 0 when unknown. */
+	const struct rs_op *op;
+	const struct rs_elem *const *elems;
+	size_t nelems;
+	const struct rs_elem *elem;
 };
 
 struct nlk_result {
@@ -140,6 +148,9 @@ struct nlk_batch_opts {
 	/* Test hook: corrupt the first rule message of this chain so that the
 	 * kernel refuses it (the kernel-tier refusal test). NULL = none. */
 	const char *corrupt_chain;
+	/* Test hook: send this element (of an ADD_ELEMS or DEL_ELEMS op) with
+	 * a key the kernel refuses. NULL = none. */
+	const struct rs_elem *corrupt_elem;
 };
 
 struct nlk_batch;

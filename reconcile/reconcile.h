@@ -81,6 +81,7 @@ struct rc_report {
 	double read_ms, compile_ms, diff_ms, commit_ms;
 	/* services recompiled by this sync (all of them unless rc_sync) */
 	size_t services_compiled;
+	bool incremental;		/* rc_sync worked on the named Services only */
 	/* ERESTARTs met (another writer moved the generation) and at which
 	 * generation each batch was built */
 	unsigned restarts;
@@ -98,7 +99,10 @@ struct rc_report {
 void rc_report_init(struct rc_report *rep);
 void rc_report_free(struct rc_report *rep);
 
-/* s and o are borrowed and must outlive the rc. Defaults: isolation on,
+/* s and o are borrowed and must outlive the rc. s NULL: a dry run for
+ * tests: the kernel is a ruleset in memory (rc_dry_kernel()) that each
+ * batch is built (encoded) for and applied to, refused where nf_tables
+ * would refuse it (a missing object, a key taken); no conntrack. Defaults: isolation on,
  * conntrack RC_CT_CHANGED (the agent's); the CLI turns both to its own. */
 struct rc *rc_new(struct nlk_sock *s, const struct comp_opts *o);
 void rc_free(struct rc *rc);
@@ -107,6 +111,11 @@ void rc_free(struct rc *rc);
  * refused batch is RC_REFUSED, all or nothing (`svcnft apply`). */
 void rc_set_isolate(struct rc *rc, bool on);
 void rc_set_conntrack(struct rc *rc, enum rc_conntrack mode);
+/* Incremental (the default): after each full sync or rc_sync_all, keep
+ * per Service what it put into the view (reconcile/incr.c), so that
+ * rc_sync recompiles and diffs only the Services named. Off (the CLI,
+ * which syncs once): rc_sync is rc_sync_all. */
+void rc_set_incremental(struct rc *rc, bool on);
 /* Drop the view: the next sync reads the kernel. */
 void rc_forget(struct rc *rc);
 /* Is there a view (the last sync succeeded and nothing put it in doubt)? */
@@ -154,5 +163,7 @@ int rc_cleanup(struct rc *rc, struct rc_report *rep);
 /* The view as a ruleset (borrowed, valid until the next call on rc), or
  * NULL when there is none: for tests, and for `svcnft run` to show. */
 const struct rs_ruleset *rc_view(struct rc *rc);
+/* A dry run's kernel: every committed batch applied to it (tests). */
+const struct rs_ruleset *rc_dry_kernel(const struct rc *rc);
 
 #endif
