@@ -120,6 +120,20 @@ static double wall_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* The resident set now, MB (/proc/self/statm), for the sync log line. */
+static double rss_mb(void)
+{
+	unsigned long size, res;
+	FILE *f = fopen("/proc/self/statm", "r");
+	int n;
+
+	if (!f)
+		return 0;
+	n = fscanf(f, "%lu %lu", &size, &res);
+	fclose(f);
+	return n == 2 ? (double)res * (double)sysconf(_SC_PAGESIZE) / 1048576.0 : 0;
+}
+
 /* ---- healthCheckNodePort servers and the no-local-endpoint gauges ---- */
 
 struct local_count {
@@ -342,14 +356,14 @@ static int do_sync(void *ctx, enum ag_sync_kind kind)
 		"kind=%s status=%s services=%u changed=%zu elapsed_ms=%.1f prepare_ms=%.1f "
 		"read_ms=%.1f compile_ms=%.1f commit_ms=%.1f post_ms=%.1f chains=+%zu/-%zu/~%zu rules=+%zu "
 		"elements=+%zu/-%zu messages=%zu bytes=%zu isolated=%zu ct_deleted=%zu "
-		"latency_ms=%.1f newest_ms=%.1f",
+		"latency_ms=%.1f newest_ms=%.1f rss_mb=%.1f",
 		what, status_name(rep.status), a->st.w->nsvcs,
 		kind == AG_SYNC_FULL ? rep.services_compiled : ndirty, secs * 1e3, prepare_ms,
 		rep.read_ms, rep.compile_ms, rep.commit_ms, post_ms, rep.chains_added, rep.chains_deleted,
 		rep.chains_replaced, rep.rules_added, rep.elems_added, rep.elems_deleted, rep.msgs,
 		rep.bytes, rep.nisolated, rep.ct_deleted,
 		first ? (double)(agent_now_ms() - first) : 0.0,
-		last ? (double)(agent_now_ms() - last) : 0.0);
+		last ? (double)(agent_now_ms() - last) : 0.0, rss_mb());
 	rc_report_free(&rep);
 	for (size_t i = 0; i < ndirty; i++)
 		free(dirty[i]);
@@ -381,6 +395,7 @@ static void on_synced(void *ctx)
 {
 	struct agent *a = ctx;
 
+	sn_logf(0, "sources synced", "rss_mb=%.1f", rss_mb());
 	ag_sched_ready(a->sched);
 }
 

@@ -75,4 +75,6 @@ print("event -> commit over %d changes: median %.1f ms, p99 %.1f ms, max %.1f ms
       % (len(v), statistics.median(v), p99, v[-1]))
 PY
 echo "partial sync (last): $(grep '"synced"' "$AG_LOG" | tail -n1 | grep -oE 'elapsed_ms=[0-9.]+ prepare_ms=[0-9.]+ read_ms=[0-9.]+ compile_ms=[0-9.]+ commit_ms=[0-9.]+ post_ms=[0-9.]+|elements=[^ ]+ messages=[0-9]+' | tr '\n' ' ')"
-echo "peak RSS: $(grep VmHWM "/proc/$AG_PID/status" | awk '{printf "%.1f MB", $2/1024}')"
+echo "RSS: $(grep -m1 '"sources synced"' "$AG_LOG" | grep -oE 'rss_mb=[0-9.]+') after the lists," \
+	"$(grep -m1 '"synced"' "$AG_LOG" | grep -oE 'rss_mb=[0-9.]+') after the first sync;" \
+	"peak (VmHWM) $(grep VmHWM "/proc/$AG_PID/status" | awk '{printf "%.1f MB", $2/1024}')"
