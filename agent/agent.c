@@ -356,13 +356,13 @@ static int do_sync(void *ctx, enum ag_sync_kind kind)
 		"kind=%s status=%s services=%u changed=%zu elapsed_ms=%.1f prepare_ms=%.1f "
 		"read_ms=%.1f compile_ms=%.1f commit_ms=%.1f post_ms=%.1f chains=+%zu/-%zu/~%zu rules=+%zu "
 		"elements=+%zu/-%zu messages=%zu bytes=%zu isolated=%zu ct_deleted=%zu "
-		"latency_ms=%.1f newest_ms=%.1f rss_mb=%.1f",
+		"latency_ms=%.1f queued_ms=%.1f newest_ms=%.1f rss_mb=%.1f",
 		what, status_name(rep.status), a->st.w->nsvcs,
 		kind == AG_SYNC_FULL ? rep.services_compiled : ndirty, secs * 1e3, prepare_ms,
 		rep.read_ms, rep.compile_ms, rep.commit_ms, post_ms, rep.chains_added, rep.chains_deleted,
 		rep.chains_replaced, rep.rules_added, rep.elems_added, rep.elems_deleted, rep.msgs,
 		rep.bytes, rep.nisolated, rep.ct_deleted,
-		first ? (double)(agent_now_ms() - first) : 0.0,
+		first ? (double)(agent_now_ms() - first) : 0.0, first ? (double)(t0 - first) : 0.0,
 		last ? (double)(agent_now_ms() - last) : 0.0, rss_mb());
 	rc_report_free(&rep);
 	for (size_t i = 0; i < ndirty; i++)

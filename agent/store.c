@@ -105,9 +105,6 @@ static void mark(struct ag_store *s, enum ag_kind k, unsigned i, bool counted)
 	case AG_SLICE:
 		mark_service(s, w->slices[i].ns, w->slices[i].service);
 		s->ep_changes += counted;
-		/* conservative: a replacement in place with the same sort key
-		 * keeps the order, anything else may not */
-		s->slices_unsorted = true;
 		break;
 	default:
 		if (!s->node_name || strcmp(s->node_name, w->nodes[i].name) == 0) {
@@ -132,6 +129,25 @@ static struct sn_loc *loc_of(struct svc_world *w, enum ag_kind k, unsigned i)
 {
 	return k == AG_SERVICE ? &w->svcs[i].loc : k == AG_SLICE ? &w->slices[i].loc :
 				 &w->nodes[i].loc;
+}
+
+/* The order comp_prepare() sorts EndpointSlices in (compiler/prepare.c
+ * slice_cmp, which comp_slices_for()'s binary search relies on): keep the
+ * two the same. */
+static int slice_cmp(const void *a, const void *b)
+{
+	const struct svc_slice *x = a, *y = b;
+	int r = strcmp(x->ns, y->ns);
+
+	if (!r)
+		r = strcmp(x->service, y->service);
+	if (!r)
+		r = (int)x->from_endpoints - (int)y->from_endpoints;
+	if (!r)
+		r = strcmp(x->name, y->name);
+	if (!r)
+		r = (int)x->family - (int)y->family;
+	return r;
 }
 
 /* Move object j of scratch into slot i of the store's world (a new slot
@@ -179,10 +195,16 @@ static unsigned put(struct ag_store *s, struct svc_world *scratch, uint32_t owne
 				/* the old state's Service too (a slice whose
 				 * service label moved) */
 				mark(s, (enum ag_kind)k, (unsigned)i, false);
+				/* in place: the order holds unless the sort key moved */
+				if (k == AG_SLICE &&
+				    slice_cmp(&s->w->slices[i], &scratch->slices[j]) != 0)
+					s->slices_unsorted = true;
 				free_contents(s->w, (enum ag_kind)k, (unsigned)i);
 			} else {
 				i = count(s->w, (enum ag_kind)k);
 				strmap_set(&s->idx[k], key, (uintptr_t)i);
+				if (k == AG_SLICE)	/* appended */
+					s->slices_unsorted = true;
 			}
 			move_in(s, scratch, (enum ag_kind)k, j, (unsigned)i);
 			strmap_set(&s->owner[k], key, owner);
@@ -216,8 +238,11 @@ static void del_at(struct ag_store *s, enum ag_kind k, unsigned i)
 		svc_world_del_slice(s->w, i);
 	else
 		svc_world_del_node(s->w, i);
-	if (i != last)	/* the last object moved into the hole */
+	if (i != last) {	/* the last object moved into the hole */
 		strmap_set(&s->idx[k], key_of(s->w, k, i, key), i);
+		if (k == AG_SLICE)
+			s->slices_unsorted = true;
+	}
 }
 
 unsigned ag_store_replace(struct ag_store *s, struct svc_world *scratch, uint32_t owner)
@@ -259,25 +284,6 @@ bool ag_store_del(struct ag_store *s, enum ag_kind kind, const char *key)
 		return false;
 	del_at(s, kind, (unsigned)i);
 	return true;
-}
-
-/* The order comp_prepare() sorts EndpointSlices in (compiler/prepare.c
- * slice_cmp, which comp_slices_for()'s binary search relies on): keep the
- * two the same. */
-static int slice_cmp(const void *a, const void *b)
-{
-	const struct svc_slice *x = a, *y = b;
-	int r = strcmp(x->ns, y->ns);
-
-	if (!r)
-		r = strcmp(x->service, y->service);
-	if (!r)
-		r = (int)x->from_endpoints - (int)y->from_endpoints;
-	if (!r)
-		r = strcmp(x->name, y->name);
-	if (!r)
-		r = (int)x->family - (int)y->family;
-	return r;
 }
 
 static void reindex(struct ag_store *s, enum ag_kind k)

@@ -63,16 +63,22 @@ for c in $(seq "$CH"); do
 		[ "$(syncs)" -gt "$n" ] && break
 		sleep 0.01
 	done
-	grep '"synced"' "$AG_LOG" | sed -n "$((n + 1))p" | grep -oE 'latency_ms=[0-9.]+' | cut -d= -f2 >>"$lat"
+	grep '"synced"' "$AG_LOG" | sed -n "$((n + 1))p" |
+		sed -nE 's/.*elapsed_ms=([0-9.]+) .*latency_ms=([0-9.]+) queued_ms=([0-9.]+).*/\2 \3 \1/p' >>"$lat"
 done
 python3 - "$lat" <<'PY'
 import statistics, sys
-v = sorted(float(x) for x in open(sys.argv[1]) if x.strip())
-if not v:
+rows = [[float(f) for f in x.split()] for x in open(sys.argv[1]) if x.strip()]
+if not rows:
     sys.exit("no latencies")
-p99 = v[min(len(v) - 1, int(round(0.99 * len(v) + 0.5)) - 1)]
+def p99(v):
+    v = sorted(v)
+    return v[min(len(v) - 1, int(round(0.99 * len(v) + 0.5)) - 1)]
+lat, queued, sync = ([r[i] for r in rows] for i in range(3))
 print("event -> commit over %d changes: median %.1f ms, p99 %.1f ms, max %.1f ms"
-      % (len(v), statistics.median(v), p99, v[-1]))
+      % (len(lat), statistics.median(lat), p99(lat), max(lat)))
+print("  of which waiting for the sync to start: median %.1f ms, p99 %.1f ms; the sync itself: median %.1f ms, p99 %.1f ms"
+      % (statistics.median(queued), p99(queued), statistics.median(sync), p99(sync)))
 PY
 echo "partial sync (last): $(grep '"synced"' "$AG_LOG" | tail -n1 | grep -oE 'elapsed_ms=[0-9.]+ prepare_ms=[0-9.]+ read_ms=[0-9.]+ compile_ms=[0-9.]+ commit_ms=[0-9.]+ post_ms=[0-9.]+|elements=[^ ]+ messages=[0-9]+' | tr '\n' ' ')"
 echo "RSS: $(grep -m1 '"sources synced"' "$AG_LOG" | grep -oE 'rss_mb=[0-9.]+') after the lists," \
