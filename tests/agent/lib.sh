@@ -8,7 +8,10 @@
 SVCNFT=${SVCNFT:-$AS_ROOT/svcnft}
 AG_PID="" AG_LOG=""
 # What every agent and every `svcnft diff` of these tests is told.
-AG_OPTS=(--node-name node-a --service-cidr 198.18.0.0/16 --cluster-cidr 198.19.0.0/16)
+# NodePorts on an explicit range: the agent and `svcnft diff` agree whatever
+# either defaults to (svcnft run defaults to the primary node IP).
+AG_OPTS=(--node-name node-a --service-cidr 198.18.0.0/16 --cluster-cidr 198.19.0.0/16
+	--nodeport-addresses 192.0.2.0/24)
 # Test hooks: reflector backoff 100 ms doubling to 1 s (client-go's is 0.8 s
 # to 30 s), so that a fault costs the test seconds, not minutes.
 export SVCNFT_TEST_BACKOFF_MS=100,1000

@@ -23,6 +23,7 @@ ip route add default via 192.0.2.254
 ip addr add 198.19.1.1/32 dev lo
 sysctl -qw net.ipv4.ip_forward=1
 # pod NAME IP: a namespace with an HTTP server on :8080 that names itself
+# (no DNS anywhere: the namespaces have no resolver)
 pod() {
 	local n=$1 ip=$2
 	ip netns add "$PFX-$n" || return 1
@@ -35,10 +36,17 @@ pod() {
 	ip -n "$PFX-$n" link set eth0 up
 	ip -n "$PFX-$n" route add 198.19.1.1 dev eth0 scope link
 	ip -n "$PFX-$n" route add default via 198.19.1.1
-	mkdir -p "$AS_DIR/www-$n"
-	echo "pod $n" >"$AS_DIR/www-$n/index.html"
-	ip netns exec "$PFX-$n" python3 -m http.server 8080 --bind "$ip" --directory "$AS_DIR/www-$n" \
-		>/dev/null 2>&1 &
+	# a plain TCP server (http.server would look its name up in DNS)
+	ip netns exec "$PFX-$n" python3 -c '
+import socketserver, sys
+class H(socketserver.StreamRequestHandler):
+    def handle(self):
+        while self.rfile.readline().strip():
+            pass
+        body = sys.argv[2].encode() + b"\n"
+        self.wfile.write(b"HTTP/1.0 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+socketserver.ThreadingTCPServer.allow_reuse_address = True
+socketserver.ThreadingTCPServer((sys.argv[1], 8080), H).serve_forever()' "$ip" "pod $n" >/dev/null 2>&1 &
 	SRV_PIDS="$SRV_PIDS $!"
 }
 as_start || exit 1
