@@ -2,7 +2,7 @@
 #
 #   make deps      install the Debian packages the build and the tests need (root)
 #   make           build ./svcnft
-#   make check     every test tier: unit, golden, kernel (root), traffic (root)
+#   make check     every test tier: unit, golden, kernel (root), traffic (root), agent (root)
 #   make asan      the same unit and golden tiers under AddressSanitizer + UBSan
 #   make fuzz      build the libFuzzer targets (tests/fuzz/) with clang, ASan and UBSan
 #   make fuzz-smoke   each fuzz target for a few seconds over its seed corpus (CI)
@@ -112,6 +112,10 @@ kernel: svcnft
 traffic: svcnft
 	@./tests/traffic/run.sh
 
+# `svcnft run` end to end against the test API server (root: namespaces)
+agent: svcnft
+	@./tests/agent/run.sh
+
 # The README's test command. Each tier prints its own "N passed, N failed" line;
 # run-tiers.sh adds them up and fails if any tier failed.
 check: svcnft $(UNIT_BINS) $(BUILD)/tests/kube_watch $(BUILD)/tests/http_serve \
@@ -164,5 +168,5 @@ format:
 clean:
 	rm -rf $(BUILD) build-asan build-fuzz svcnft
 
-.PHONY: all deps unit golden golden-update kernel traffic check asan unit-asan fuzz fuzz-bins fuzz-smoke \
-	install format clean bench
+.PHONY: all deps unit golden golden-update kernel traffic agent check asan unit-asan fuzz fuzz-bins \
+	fuzz-smoke install format clean bench

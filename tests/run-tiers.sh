@@ -76,7 +76,7 @@ run_tier apiserver ./tests/apiserver/run.sh
 run_tier http ./tests/http/run.sh
 # deploy/ manifests through kubectl (offline) and svcnft's own readers.
 run_tier deploy ./tests/deploy/run.sh
-for tier in kernel faults traffic; do
+for tier in kernel faults traffic agent; do
 	if [ -x "tests/$tier/run.sh" ]; then
 		run_tier "$tier" "./tests/$tier/run.sh"
 	fi

@@ -34,7 +34,8 @@ Fault switches (plain GET on /_admin/..., no token: the server listens on
   bookmark-interval?s=S  periodic bookmarks (default 60 s as the cacher)
   split?n=N           cut every chunk into pieces of N bytes (0 = off)
   short-watch?on=1|0  every watch ends at once, cleanly, with no event
-  seed?services=N     add N Services with one EndpointSlice each (scale runs)
+  seed?services=N[&eps=E]  add N Services with one EndpointSlice of E
+                      endpoints (default 2) each (scale runs)
   state               {"rv": ..., "watches": ...}
 """
 import argparse
@@ -629,9 +630,9 @@ class Handler(BaseHTTPRequestHandler):
             except OSError:
                 pass
 
-    def seed(self, n, ns):
-        """n Services, each with one EndpointSlice of two endpoints, in one
-        step (called with the lock held): for scale runs."""
+    def seed(self, n, ns, neps=2):
+        """n Services, each with one EndpointSlice of neps endpoints (2 by
+        default), in one step (called with the lock held): for scale runs."""
         st = self.server.store
         for i in range(n):
             name = 'svc-%d' % i
@@ -643,9 +644,14 @@ class Handler(BaseHTTPRequestHandler):
                             'ports': [{'name': 'http', 'port': 80, 'protocol': 'TCP',
                                        'targetPort': 8080}]}}
             st.objs['services'][(ns, name)] = st.record('services', 'ADDED', None, svc)
-            eps = [{'addresses': ['198.19.%d.%d' % (i // 125 % 250, (i % 125) * 2 + k + 1)],
+            if neps == 2:
+                addrs = ['198.19.%d.%d' % (i // 125 % 250, (i % 125) * 2 + k + 1) for k in range(2)]
+            else:  # neps per Service: addresses may repeat across Services
+                addrs = ['198.19.%d.%d' % ((i * neps + k) // 250 % 250, (i * neps + k) % 250 + 1)
+                         for k in range(neps)]
+            eps = [{'addresses': [a],
                     'conditions': {'ready': True, 'serving': True, 'terminating': False},
-                    'nodeName': 'n1'} for k in range(2)]
+                    'nodeName': 'n1'} for a in addrs]
             sl = {'kind': 'EndpointSlice', 'apiVersion': 'discovery.k8s.io/v1',
                   'metadata': {'name': name + '-abcde', 'namespace': ns, 'uid': str(uuid.uuid4()),
                                'creationTimestamp': now_iso(),
@@ -686,7 +692,7 @@ class Handler(BaseHTTPRequestHandler):
             elif op == 'short-watch':
                 st.short_watch = q.get('on', '1') == '1'
             elif op == 'seed':
-                self.seed(int(q.get('services', '0')), q.get('ns', 'seed'))
+                self.seed(int(q.get('services', '0')), q.get('ns', 'seed'), int(q.get('eps', '2')))
             elif op != 'state':
                 return self.send_json(404, {'error': 'unknown admin op ' + op})
             st.cond.notify_all()
