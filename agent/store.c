@@ -131,25 +131,6 @@ static struct sn_loc *loc_of(struct svc_world *w, enum ag_kind k, unsigned i)
 				 &w->nodes[i].loc;
 }
 
-/* The order comp_prepare() sorts EndpointSlices in (compiler/prepare.c
- * slice_cmp, which comp_slices_for()'s binary search relies on): keep the
- * two the same. */
-static int slice_cmp(const void *a, const void *b)
-{
-	const struct svc_slice *x = a, *y = b;
-	int r = strcmp(x->ns, y->ns);
-
-	if (!r)
-		r = strcmp(x->service, y->service);
-	if (!r)
-		r = (int)x->from_endpoints - (int)y->from_endpoints;
-	if (!r)
-		r = strcmp(x->name, y->name);
-	if (!r)
-		r = (int)x->family - (int)y->family;
-	return r;
-}
-
 /* Move object j of scratch into slot i of the store's world (a new slot
  * when i == count). */
 static void move_in(struct ag_store *s, struct svc_world *scratch, enum ag_kind k, unsigned j,
@@ -197,7 +178,7 @@ static unsigned put(struct ag_store *s, struct svc_world *scratch, uint32_t owne
 				mark(s, (enum ag_kind)k, (unsigned)i, false);
 				/* in place: the order holds unless the sort key moved */
 				if (k == AG_SLICE &&
-				    slice_cmp(&s->w->slices[i], &scratch->slices[j]) != 0)
+				    comp_slice_cmp(&s->w->slices[i], &scratch->slices[j]) != 0)
 					s->slices_unsorted = true;
 				free_contents(s->w, (enum ag_kind)k, (unsigned)i);
 			} else {
@@ -308,9 +289,9 @@ int ag_store_prepare(struct ag_store *s, const struct comp_opts *o, struct sn_di
 			bool sorted = true;
 
 			for (unsigned i = 1; sorted && i < s->w->nslices; i++)
-				sorted = slice_cmp(&s->w->slices[i - 1], &s->w->slices[i]) <= 0;
+				sorted = comp_slice_cmp(&s->w->slices[i - 1], &s->w->slices[i]) <= 0;
 			if (!sorted) {
-				qsort(s->w->slices, s->w->nslices, sizeof(*s->w->slices), slice_cmp);
+				qsort(s->w->slices, s->w->nslices, sizeof(*s->w->slices), comp_slice_cmp);
 				reindex(s, AG_SLICE);
 			}
 			s->slices_unsorted = false;

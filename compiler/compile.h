@@ -115,6 +115,10 @@ void comp_capture_filter(struct svc_world *w, const struct comp_opts *o, struct 
  * w (they are reported and skipped); returns the number of errors added.
  */
 int comp_prepare(struct svc_world *w, const struct comp_opts *o, struct sn_diag *d);
+/* The order comp_prepare() leaves EndpointSlices in (qsort comparator on
+ * struct svc_slice): grouped by Service, for comp_slices_for()'s binary
+ * search. A caller that keeps slices sorted itself (the agent) uses this. */
+int comp_slice_cmp(const void *a, const void *b);
 
 /*
  * Build the desired ruleset for a prepared world. Deterministic: the same

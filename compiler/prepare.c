@@ -50,7 +50,7 @@ static int svc_cmp(const void *a, const void *b)
 /* Slices are grouped by the Service they feed so that comp_slices_for() can
  * find them by binary search: namespace, service, EndpointSlices before
  * converted Endpoints, then name and family. */
-static int slice_cmp(const void *a, const void *b)
+int comp_slice_cmp(const void *a, const void *b)
 {
 	const struct svc_slice *x = a, *y = b;
 	int r = strcmp(x->ns, y->ns);
@@ -726,7 +726,7 @@ int comp_prepare(struct svc_world *w, const struct comp_opts *o, struct sn_diag 
 	if (w->nsvcs)
 		qsort(w->svcs, w->nsvcs, sizeof(w->svcs[0]), svc_cmp);
 	if (w->nslices)	/* qsort(NULL, 0, ...) is undefined */
-		qsort(w->slices, w->nslices, sizeof(w->slices[0]), slice_cmp);
+		qsort(w->slices, w->nslices, sizeof(w->slices[0]), comp_slice_cmp);
 	/* before any address is claimed: a refused one never wins a frontend */
 	comp_capture_filter(w, o, d);
 
