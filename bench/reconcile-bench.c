@@ -121,6 +121,8 @@ int main(int argc, char **argv)
 			nall = (unsigned)atoi(argv[++i]);
 		else if (!strcmp(argv[i], "-f") && v)
 			path = argv[++i];
+		else if (!strcmp(argv[i], "--shard-elements") && v)
+			o.shard_elems = (unsigned)atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--node-name") && v)
 			o.node_name = strdup(argv[++i]);
 		else if (!strcmp(argv[i], "--service-cidr") && v)
@@ -137,7 +139,7 @@ int main(int argc, char **argv)
 		} else {
 			fprintf(stderr, "usage: reconcile-bench [--changes N] [--all M] -f CLUSTER "
 				"[--node-name N --service-cidr A[,B] --cluster-cidr A[,B] "
-				"--service-node-port-range LO-HI]\n");
+				"--service-node-port-range LO-HI --shard-elements N]\n");
 			return 2;
 		}
 	}

@@ -804,13 +804,33 @@ static void shard_key(struct rs_val *v, enum rs_type t, unsigned k)
 	}
 }
 
+/* Shard k of whole: NAME/K, typed like it. */
+static struct rs_set *new_shard(struct bctx *b, const struct rs_set *whole, unsigned k,
+				unsigned nshards)
+{
+	char *name = sn_asprintf("%s/%u", whole->name, k);
+	char *comment = sn_asprintf("%s, shard %u of %u", whole->comment ? whole->comment : whole->name,
+				    k, nshards);
+	struct rs_set *s = rs_table_add_set(b->t, name);
+
+	rs_set_set_type(s, whole->nkey, whole->key, whole->ndata, whole->data);
+	s->tkey = whole->tkey;
+	s->tdata = whole->tdata;
+	s->flags = whole->flags;
+	rs_set_set_comment(s, comment);
+	free(comment);
+	free(name);
+	return s;
+}
+
 /*
  * Split whole (nshards > 1) by its key field kf into sets NAME/K, and
  * declare the verdict map NAME/shards: `K : goto CHAIN/K` for each shard.
  * Every shard exists, empty or not (at the sizes that split, the low bits
  * leave none empty anyway): so the objects depend on the count alone, and
  * a Service compiled alone by the reconcile core lands in the same ones.
- * whole is left empty; the caller deletes it. Returns the shards.
+ * whole is left empty; the caller deletes it. Returns the shards (a part,
+ * comp_opts.part, gets only those it fills: NULL for the others).
  */
 static struct rs_set **split_set(struct bctx *b, struct rs_set *whole, unsigned kf,
 				 unsigned nshards, const char *chain, struct rs_set **dispatch)
@@ -832,17 +852,9 @@ static struct rs_set **split_set(struct bctx *b, struct rs_set *whole, unsigned 
 	for (k = 0; k < nshards; k++) {
 		struct rs_elem *e;
 
-		name = sn_asprintf("%s/%u", whole->name, k);
-		comment = sn_asprintf("%s, shard %u of %u", whole->comment ? whole->comment : whole->name,
-				      k, nshards);
-		sh[k] = rs_table_add_set(b->t, name);
-		rs_set_set_type(sh[k], whole->nkey, whole->key, whole->ndata, whole->data);
-		sh[k]->tkey = whole->tkey;
-		sh[k]->tdata = whole->tdata;
-		sh[k]->flags = whole->flags;
-		rs_set_set_comment(sh[k], comment);
-		free(comment);
-		free(name);
+		if (b->o->part)
+			continue;	/* the skeleton declares them (comp_opts.part) */
+		sh[k] = new_shard(b, whole, k, nshards);
 		e = rs_set_add_elem(*dispatch);
 		shard_key(&e->key[0], t, k);
 		e->verdict.code = RS_V_GOTO;
@@ -851,8 +863,11 @@ static struct rs_set **split_set(struct bctx *b, struct rs_set *whole, unsigned 
 	for (i = 0; i < whole->n; i++) {
 		struct rs_elem *e = &whole->elems[i];
 
+		k = shard_of(&e->key[kf], t, nshards);
+		if (!sh[k])
+			sh[k] = new_shard(b, whole, k, nshards);
 		/* the element moves, comment and all */
-		*rs_set_add_elem(sh[shard_of(&e->key[kf], t, nshards)]) = *e;
+		*rs_set_add_elem(sh[k]) = *e;
 	}
 	whole->n = 0;
 	return sh;
@@ -940,7 +955,11 @@ static void build_pick_chains(struct bctx *b)
 		rs_rule_vmap_masked(rs_chain_add_rule(c), np ? RS_F_DPORT : RS_F_DADDR,
 				    (uint16_t)(m->nshards - 1), m->dispatch->name);
 		for (k = 0; k < m->nshards; k++) {
-			char *sub = sn_asprintf("%s/%u", name, k);
+			char *sub;
+
+			if (!m->shards[k])
+				continue;	/* a part: the skeleton has it */
+			sub = sn_asprintf("%s/%u", name, k);
 			c = rs_table_add_chain(b->t, sub);
 			note = sn_asprintf("shard %u of %u of %s", k, m->nshards, m->name);
 			rs_chain_set_note(c, note);
@@ -1228,6 +1247,8 @@ static void emit_hairpin(struct bctx *b, struct rs_chain *post)
 		struct rs_chain *c;
 		char *name;
 
+		if (!sh[k])
+			continue;	/* a part: the skeleton has it */
 		c = rs_table_add_chain(b->t, sh[k]->name);
 		name = sn_asprintf("hairpin, shard %u of %u", k, nshards);
 		rs_chain_set_note(c, name);

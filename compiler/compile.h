@@ -46,6 +46,12 @@ struct comp_opts {
 	 * sets are tiny, so it passes the counts of the last whole compile
 	 * (comp_shard_plan_from) for the parts to land in the same shards. */
 	const struct comp_shard_plan *shard_plan;
+	/* With shard_plan: a part, one Service compiled alone for the
+	 * reconcile core's index. Its split sets get only the shards it puts
+	 * elements in, and no dispatch elements or per-shard chains: those are
+	 * the skeleton's (compiled without part), the same for every part;
+	 * building them per Service made the index 5x the whole compile. */
+	bool part;
 	/* --external-ip-cidrs, --loadbalancer-ip-cidrs: the only prefixes an
 	 * externalIP or a LoadBalancer ingress IP may be in (compiler/capture.c);
 	 * *_set false: any address, as kube-proxy */

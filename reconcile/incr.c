@@ -554,23 +554,52 @@ static void sub_world_free(struct svc_world *sub)
 	free(sub->slices);
 }
 
+/* A part (part: comp_opts.part, the shards it fills only) or the skeleton's
+ * compile (every shard, with the dispatch maps' elements). */
 static struct rs_ruleset *compile_sub(const struct svc_world *w, const struct comp_opts *o,
-				      const unsigned *idx, size_t n, bool fronts,
+				      const unsigned *idx, size_t n, bool part, bool fronts,
 				      struct comp_frontends *fo)
 {
+	struct comp_opts po = *o;
 	struct svc_world sub;
 	struct comp_stats cst;
 	struct rs_ruleset *rs;
 	struct sn_diag d;
 
+	po.part = part && o->shard_plan;
 	sub_world(w, idx, n, &sub);
 	sn_diag_init(&d);
-	rs = comp_build(&sub, o, &cst, &d);
+	rs = comp_build(&sub, &po, &cst, &d);
 	sn_diag_free(&d);
 	if (fronts)
 		comp_frontends_build(&sub, o, 0, fo);
 	sub_world_free(&sub);
 	return rs;
+}
+
+/* A shard of a split set or of its pick chain: "endpoints-10/5",
+ * "pick-endpoints-10/5", "hairpin/5" (docs/ruleset.md, "Shards"). Parts
+ * hold only the shards they fill, so a part's signature leaves them out:
+ * the skeleton has every shard of every split set it has. */
+static bool shard_name(const char *name)
+{
+	const char *sl = strrchr(name, '/');
+
+	if (!sl || !sl[1])
+		return false;
+	for (sl++; *sl; sl++)
+		if (*sl < '0' || *sl > '9')
+			return false;
+	return true;
+}
+
+/* The dispatch map of a split set: its elements (one goto per shard) are
+ * the skeleton's, not the parts'. */
+static bool shard_dispatch(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n > 7 && !strcmp(name + n - 7, "/shards");
 }
 
 static uint64_t mix(uint64_t a, uint64_t b)
@@ -590,10 +619,10 @@ static uint64_t skel_sig(const struct rs_ruleset *rs)
 
 		sig += th;
 		for (size_t k = 0; k < t->nchains; k++)
-			if (!name_owned(t->chains[k]->name))
+			if (!shard_name(t->chains[k]->name) && !name_owned(t->chains[k]->name))
 				sig += mix(th, rs_chain_hash(t->chains[k]));
 		for (size_t k = 0; k < t->nsets; k++)
-			if (!name_owned(t->sets[k]->name))
+			if (!shard_name(t->sets[k]->name) && !name_owned(t->sets[k]->name))
 				sig += mix(th ^ 1, rs_set_decl_hash(t->sets[k]));
 	}
 	return sig ? sig : 1;
@@ -616,6 +645,8 @@ static void strip_to_skeleton(struct rs_ruleset *rs)
 				rs_table_del_set(t, s->name);
 				continue;
 			}
+			if (shard_dispatch(s->name))
+				continue;	/* its gotos are the skeleton's */
 			for (size_t e = 0; e < s->n; e++)
 				rs_elem_free_contents(&s->elems[e]);
 			s->n = 0;
@@ -688,9 +719,11 @@ static struct rc_sidx *sidx_get(struct rc_state *st, struct rs_table *vt, const 
 	return si;
 }
 
+/* Elements the parts bring and the index counts. Not a dispatch map's:
+ * the skeleton brings those, and its diff changes them like its chains. */
 static bool set_shared(const struct rs_set *s)
 {
-	return !s->elems_runtime && !name_owned(s->name);
+	return !s->elems_runtime && !shard_dispatch(s->name) && !name_owned(s->name);
 }
 
 /* The skeleton of the Services at idx (one per signature in use). */
@@ -706,7 +739,7 @@ static struct rs_ruleset *build_skeleton(const struct svc_world *w, const struct
 			idx[j] = idx[j - 1];
 			idx[j - 1] = t;
 		}
-	rs = compile_sub(w, o, idx, n, false, NULL);
+	rs = compile_sub(w, o, idx, n, false, false, NULL);
 	if (rs)
 		strip_to_skeleton(rs);
 	return rs;
@@ -777,7 +810,7 @@ static void skeleton_enter(struct rc_state *st, struct rs_ruleset *view)
 
 		for (size_t k = 0; k < t->nsets; k++)
 			if (!rs_table_find_set(vt, t->sets[k]->name))
-				rs_table_copy_set(vt, t->sets[k], false);
+				rs_table_copy_set(vt, t->sets[k], shard_dispatch(t->sets[k]->name));
 		for (size_t k = 0; k < t->nchains; k++)
 			rs_table_copy_chain(vt, t->chains[k]);
 	}
@@ -822,7 +855,7 @@ struct rc_state *rc_state_build(const struct svc_world *w, const struct comp_opt
 
 		if (s->skip_reason)
 			continue;
-		rs = compile_sub(w, o, &i, 1, fronts, &fo);
+		rs = compile_sub(w, o, &i, 1, true, fronts, &fo);
 		if (!rs) {
 			comp_frontends_free(&fo);
 			continue;
@@ -1662,7 +1695,7 @@ int rc_state_sync(struct rc_state *st, struct nlk_sock *s, const struct comp_opt
 			continue;
 		unsigned at = (unsigned)pc->at;
 
-		pc->rs = compile_sub(w, o, &at, 1, fronts, &pc->fronts);
+		pc->rs = compile_sub(w, o, &at, 1, true, fronts, &pc->fronts);
 		if (pc->rs)
 			pc->own = own_of(pc->rs);
 	}
