@@ -341,7 +341,14 @@ static int do_sync(void *ctx, enum ag_sync_kind kind)
 			metric_add(a->m.ct_deleted_entries, (double)rep.ct_deleted, fn);
 		if (first)
 			metric_observe(a->ev_latency, (double)(agent_now_ms() - first) / 1e3, fn);
+		/* kube-proxy: per changed slice, from its trigger time to now */
+		for (size_t i = 0; i < a->st.ntriggers; i++)
+			if (a->st.triggers[i].family == a->fams[f])
+				metric_observe(a->m.netprog_duration,
+					       (wall_s() * 1e9 - (double)a->st.triggers[i].wall_ns) / 1e9, fn);
 	}
+	if (rep.status != RC_REFUSED && rep.status != RC_FAILED)
+		ag_store_clear_triggers(&a->st);
 	metric_add(a->syncs_total, 1, what, status_name(rep.status));
 	t1 = agent_now_ms();
 	if (rep.status != RC_REFUSED && rep.status != RC_FAILED) {

@@ -61,6 +61,17 @@ static void report(const struct sn_diag *d)
 	sn_buf_free(&b);
 }
 
+/* The slice's last-change-trigger-time, for network_programming_duration. */
+static void note_trigger(struct ag_source_api *a, const struct svc_slice *sl, const cJSON *obj)
+{
+	const cJSON *md = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
+	const cJSON *ann = cJSON_GetObjectItemCaseSensitive(md, "annotations");
+	const cJSON *t = cJSON_GetObjectItemCaseSensitive(ann, "endpoints.kubernetes.io/last-change-trigger-time");
+
+	if (cJSON_IsString(t))
+		ag_store_trigger(a->st, sl->ns, sl->service, sl->family, t->valuestring);
+}
+
 static void put(struct ag_source_api *a, unsigned ri, const struct kube_event *ev)
 {
 	struct svc_world *scratch = svc_world_alloc();
@@ -74,6 +85,8 @@ static void put(struct ag_source_api *a, unsigned ri, const struct kube_event *e
 	} else {
 		if (d.warnings)
 			report(&d);
+		if (ri == R_SLICE && scratch->nslices == 1)
+			note_trigger(a, &scratch->slices[0], ev->obj);
 		ag_store_put(a->st, scratch, 0);
 	}
 	free(json);

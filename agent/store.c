@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "agent/loop.h"
 #include "compiler/compile.h"
@@ -22,6 +23,12 @@ void ag_store_init(struct ag_store *s, const char *node_name)
 	strmap_init(&s->dirty);
 	s->node_name = node_name ? sn_strdup(node_name) : NULL;
 	sn_diag_init(&s->names);
+	{
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		s->start_wall_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	}
 }
 
 void ag_store_free(struct ag_store *s)
@@ -34,6 +41,8 @@ void ag_store_free(struct ag_store *s)
 	strmap_free(&s->dirty);
 	free(s->node_name);
 	sn_diag_free(&s->names);
+	ag_store_clear_triggers(s);
+	free(s->triggers);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -205,11 +214,32 @@ unsigned ag_store_put(struct ag_store *s, struct svc_world *scratch, uint32_t ow
 	return put(s, scratch, owner, NULL);
 }
 
+/* A slice of svc went: its pending trigger times with it (ag_store_trigger). */
+static void drop_triggers(struct ag_store *s, const char *ns, const char *svc)
+{
+	char key[AG_KEY_MAX];
+	size_t n = 0;
+
+	if (!ns || !svc)
+		return;
+	snprintf(key, sizeof(key), "%s/%s", ns, svc);
+	for (size_t i = 0; i < s->ntriggers; i++) {
+		if (!strcmp(s->triggers[i].svc, key)) {
+			free(s->triggers[i].svc);
+			continue;
+		}
+		s->triggers[n++] = s->triggers[i];
+	}
+	s->ntriggers = n;
+}
+
 static void del_at(struct ag_store *s, enum ag_kind k, unsigned i)
 {
 	char key[AG_KEY_MAX];
 	unsigned last = count(s->w, k) - 1;
 
+	if (k == AG_SLICE)
+		drop_triggers(s, s->w->slices[i].ns, s->w->slices[i].service);
 	mark(s, k, i, true);
 	strmap_del(&s->idx[k], key_of(s->w, k, i, key));
 	strmap_del(&s->owner[k], key);
@@ -366,4 +396,66 @@ void ag_store_clear_dirty(struct ag_store *s)
 	s->node_changed = false;
 	s->svc_changes = s->ep_changes = 0;
 	s->first_change_ms = s->last_change_ms = 0;
+}
+
+int ag_rfc3339_ns(const char *text, int64_t *out)
+{
+	struct tm tm = { 0 };
+	const char *p;
+	int64_t frac = 0, scale = 100000000, off = 0;
+	time_t t;
+
+	if (!text)
+		return -1;
+	p = strptime(text, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (!p || p - text != 19)	/* strptime takes fewer digits than RFC 3339 allows */
+		return -1;
+	if (*p == '.') {
+		if (p[1] < '0' || p[1] > '9')
+			return -1;
+		for (p++; *p >= '0' && *p <= '9'; p++, scale /= 10)
+			frac += scale ? (*p - '0') * scale : 0;
+	}
+	if (*p == 'Z' || *p == 'z') {
+		p++;
+	} else if ((*p == '+' || *p == '-') && p[1] >= '0' && p[1] <= '9' && p[2] >= '0' &&
+		   p[2] <= '9' && p[3] == ':' && p[4] >= '0' && p[4] <= '9' && p[5] >= '0' &&
+		   p[5] <= '9') {
+		off = ((p[1] - '0') * 10 + (p[2] - '0')) * 3600 + ((p[4] - '0') * 10 + (p[5] - '0')) * 60;
+		if (*p == '-')
+			off = -off;
+		p += 6;
+	} else {
+		return -1;
+	}
+	if (*p)
+		return -1;
+	t = timegm(&tm);
+	/* ns since the epoch in an int64_t end in 2262 */
+	if (t == (time_t)-1 || (int64_t)t - off < -9000000000LL || (int64_t)t - off > 9000000000LL)
+		return -1;
+	*out = ((int64_t)t - off) * 1000000000 + frac;
+	return 0;
+}
+
+bool ag_store_trigger(struct ag_store *s, const char *ns, const char *svc, uint8_t family,
+		      const char *text)
+{
+	char key[AG_KEY_MAX];
+	int64_t t;
+
+	if (!ns || !svc || ag_rfc3339_ns(text, &t) < 0 || t <= s->start_wall_ns)
+		return false;
+	snprintf(key, sizeof(key), "%s/%s", ns, svc);
+	sn_grow(&s->triggers, &s->triggers_cap, s->ntriggers + 1, sizeof(*s->triggers));
+	s->triggers[s->ntriggers++] = (struct ag_trigger){ .svc = sn_strdup(key),
+							   .family = family, .wall_ns = t };
+	return true;
+}
+
+void ag_store_clear_triggers(struct ag_store *s)
+{
+	for (size_t i = 0; i < s->ntriggers; i++)
+		free(s->triggers[i].svc);
+	s->ntriggers = 0;
 }

@@ -32,6 +32,15 @@
 
 enum ag_kind { AG_SERVICE, AG_SLICE, AG_NODE, AG_NKINDS };
 
+/* An EndpointSlice change's endpoints.kubernetes.io/last-change-trigger-time,
+ * waiting for the sync that commits it (kube-proxy's lastChangeTriggerTimes,
+ * behind kubeproxy_network_programming_duration_seconds). */
+struct ag_trigger {
+	char *svc;		/* "ns/name" of the slice's Service */
+	uint8_t family;		/* the slice's SN_AF_* */
+	int64_t wall_ns;	/* the annotation, ns since the epoch */
+};
+
 struct ag_store {
 	struct svc_world *w;
 	struct strmap idx[AG_NKINDS];	/* key -> index in w's array of that kind */
@@ -47,6 +56,12 @@ struct ag_store {
 	uint64_t last_change_ms;	/* of the newest */
 
 	struct sn_diag names;		/* interns loc.file of stored objects; holds no records */
+
+	/* trigger times not yet committed: kept across failed syncs, dropped
+	 * with the Service's slice deletion (see ag_store_trigger) */
+	struct ag_trigger *triggers;
+	size_t ntriggers, triggers_cap;
+	int64_t start_wall_ns;		/* ag_store_init's wall clock */
 };
 
 void ag_store_init(struct ag_store *s, const char *node_name);
@@ -85,6 +100,23 @@ bool ag_store_pending(const struct ag_store *s);
 /* Hand over the dirty Service keys (sorted, caller frees each and the
  * array), clear them and node_changed, and reset the pending counters. */
 char **ag_store_take_dirty(struct ag_store *s, size_t *n);
+
+/* RFC 3339 text (Go's time.RFC3339 / RFC3339Nano: "2006-01-02T15:04:05Z",
+ * fraction and numeric offset optional) to ns since the epoch; -1 when it
+ * is not that. */
+int ag_rfc3339_ns(const char *text, int64_t *out);
+
+/* Note an EndpointSlice change's last-change-trigger-time annotation
+ * (text; NULL or invalid is ignored, as kube-proxy does, and so is a time
+ * not after the store started: the initial list would otherwise report
+ * the age of every slice). Deleting a slice drops its Service's pending
+ * times: the annotation of a deleted slice tells when it last changed,
+ * not when it went (kube-proxy does the same). Returns whether it was
+ * kept. */
+bool ag_store_trigger(struct ag_store *s, const char *ns, const char *svc, uint8_t family,
+		      const char *text);
+/* Forget the trigger times: their changes are committed. */
+void ag_store_clear_triggers(struct ag_store *s);
 
 /* Forget what is pending (a full sync covers everything). */
 void ag_store_clear_dirty(struct ag_store *s);

@@ -123,6 +123,7 @@ struct nlk_batch {
 	const struct rs_elem *corrupt_elem;
 	const char *corrupt_elem_owner;	/* cleared once used */
 	int test_rcvbuf;
+	bool corrupt_common;
 	size_t expect_acks;
 	bool no_page;		/* nftnl_batch_update() could not get a page: never send */
 };
@@ -343,6 +344,25 @@ static void corrupt_rule(struct nftnl_rule *nr)
 	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, (uint32_t)NFT_JUMP);
 	nftnl_expr_set_str(e, NFTNL_EXPR_IMM_CHAIN, "svcnft-test-no-such-chain");
 	nftnl_rule_add_expr(nr, e);
+}
+
+/* The corrupt_common test hook: a rule message with no op behind it (so
+ * no Service owns it) for a chain the table does not have. */
+static void put_corrupt_common(struct nlk_batch *b, const struct rs_table *t)
+{
+	struct nftnl_rule *nr = nftnl_rule_alloc();
+	struct nlmsghdr *nlh;
+
+	if (!nr)
+		return;
+	nftnl_rule_set_u32(nr, NFTNL_RULE_FAMILY, (uint32_t)t->family);
+	nftnl_rule_set_str(nr, NFTNL_RULE_TABLE, t->name);
+	nftnl_rule_set_str(nr, NFTNL_RULE_CHAIN, "svcnft-test-no-such-chain");
+	msg_add(b, NLK_M_RULE, NULL);
+	nlh = msg_hdr(b, NFT_MSG_NEWRULE, t->family, NLM_F_CREATE | NLM_F_APPEND);
+	nftnl_rule_nlmsg_build_payload(nlh, nr);
+	nftnl_rule_free(nr);
+	msg_done(b, nlh);
 }
 
 /* nft add rule FAMILY TABLE CHAIN ..., once per rule, in order */
@@ -612,6 +632,7 @@ struct nlk_batch *nlk_batch_build(const struct rs_diff *d, const struct nlk_batc
 	b->corrupt_elem = o ? o->corrupt_elem : NULL;
 	b->test_rcvbuf = o ? o->test_rcvbuf : 0;
 	b->corrupt_elem_owner = o ? o->corrupt_elem_owner : NULL;
+	b->corrupt_common = o && o->corrupt_common;
 	b->ack_all = count_msgs(d) <= NLK_ACK_ALL_MAX;
 
 	put_begin(b);
@@ -642,6 +663,11 @@ struct nlk_batch *nlk_batch_build(const struct rs_diff *d, const struct nlk_batc
 			goto err_put;
 		i++;
 	}
+	for (size_t k = 0; b->corrupt_common && k < d->n; k++)
+		if (d->ops[k].table) {
+			put_corrupt_common(b, d->ops[k].table);
+			break;
+		}
 	if (!b->check)
 		put_end(b);
 	if (b->no_page) {

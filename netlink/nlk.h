@@ -165,6 +165,11 @@ struct nlk_batch_opts {
 	 * every ACK, so that a small value makes the kernel drop ACKs
 	 * (ENOBUFS: the lost-ACK test). 0 = sized for the ACKs. */
 	int test_rcvbuf;
+	/* Test hook: one more message, a rule for a chain that no Service
+	 * owns and the table lacks, which the kernel refuses (ENOENT): a
+	 * batch refused whole, not isolable to one Service (the agent's
+	 * healthz test). */
+	bool corrupt_common;
 };
 
 struct nlk_batch;

@@ -32,6 +32,9 @@
 #define ENV_TEST_PAUSE "SVCNFT_TEST_PAUSE_MS"
 #define ENV_TEST_REFUSE_ELEM "SVCNFT_TEST_REFUSE_ELEMENT"
 #define ENV_TEST_RCVBUF "SVCNFT_TEST_RCVBUF"
+/* Test hook: while the file this names exists, every batch carries one
+ * message no Service owns that the kernel refuses (nlk corrupt_common). */
+#define ENV_TEST_REFUSE_ALL_FILE "SVCNFT_TEST_REFUSE_ALL_FILE"
 
 /* How many times a full sync sends again without the Services the
  * kernel refused before it gives up. */
@@ -193,6 +196,8 @@ void rc_test_batch_hooks(struct nlk_batch_opts *o)
 	v = getenv(ENV_TEST_RCVBUF);
 	if (v && *v)
 		o->test_rcvbuf = atoi(v);
+	v = getenv(ENV_TEST_REFUSE_ALL_FILE);
+	o->corrupt_common = v && *v && access(v, F_OK) == 0;
 }
 
 const char *rc_test_refuse_service(void)

@@ -6,7 +6,9 @@
  * the old and the new one when its label moves), a file re-read dropping
  * what the file no longer has and nothing of another owner's, the index
  * staying right as deletions move objects, and this node's Node alone
- * setting node_changed.
+ * setting node_changed; RFC 3339 trigger times parsed as Go's time.RFC3339
+ * reads them, kept only when after the store started, and dropped with
+ * their Service's slice.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -281,6 +283,65 @@ static void test_store_prepare(void **state)
 	comp_opts_free(&o);
 }
 
+static void test_rfc3339(void **state)
+{
+	int64_t t;
+
+	assert_int_equal(ag_rfc3339_ns("1970-01-01T00:00:00Z", &t), 0);
+	assert_int_equal(t, 0);
+	/* 2026-12-05T23:30:00Z: 20792 days and 84600 s after the epoch */
+	assert_int_equal(ag_rfc3339_ns("2026-12-05T23:30:00Z", &t), 0);
+	assert_int_equal(t, (20792LL * 86400 + 84600) * 1000000000LL);
+	assert_int_equal(ag_rfc3339_ns("2026-12-05T23:30:00.25Z", &t), 0);
+	assert_int_equal(t, (20792LL * 86400 + 84600) * 1000000000LL + 250000000);
+	assert_int_equal(ag_rfc3339_ns("2026-12-05T23:30:00.123456789Z", &t), 0);
+	assert_int_equal(t % 1000000000, 123456789);
+	/* the same instant written with offsets */
+	assert_int_equal(ag_rfc3339_ns("2026-12-06T01:00:00+01:30", &t), 0);
+	assert_int_equal(t, (20792LL * 86400 + 84600) * 1000000000LL);
+	assert_int_equal(ag_rfc3339_ns("2026-12-05T21:30:00-02:00", &t), 0);
+	assert_int_equal(t, (20792LL * 86400 + 84600) * 1000000000LL);
+	assert_int_equal(ag_rfc3339_ns("2026-12-05T23:30:00", &t), -1);	/* no zone */
+	assert_int_equal(ag_rfc3339_ns("2026-12-05 23:30:00Z", &t), -1);
+	assert_int_equal(ag_rfc3339_ns("2026-12-05T23:30:00.Z", &t), -1);
+	assert_int_equal(ag_rfc3339_ns("2026-12-05T23:30:00Zx", &t), -1);
+	assert_int_equal(ag_rfc3339_ns("2999-01-01T00:00:00Z", &t), -1);	/* past int64 ns */
+	assert_int_equal(ag_rfc3339_ns("", &t), -1);
+	assert_int_equal(ag_rfc3339_ns(NULL, &t), -1);
+}
+
+static void test_store_triggers(void **state)
+{
+	struct ag_store s;
+	struct svc_world *w;
+
+	ag_store_init(&s, "node-a");
+	w = load(SVC("a", "web", "198.18.0.1") SLICE("a", "web-1", "web", "198.19.0.1")
+		 SLICE("a", "web-2", "web", "198.19.0.2") SLICE("a", "db-1", "db", "198.19.0.3"));
+	ag_store_put(&s, w, 0);
+	svc_world_free(w);
+	/* before the store started: the initial list's old slices */
+	assert_false(ag_store_trigger(&s, "a", "web", SN_AF_INET, "2020-01-01T00:00:00Z"));
+	assert_false(ag_store_trigger(&s, "a", "web", SN_AF_INET, "not a time"));
+	assert_false(ag_store_trigger(&s, "a", "web", SN_AF_INET, NULL));
+	assert_true(ag_store_trigger(&s, "a", "web", SN_AF_INET, "2200-01-01T00:00:00Z"));
+	assert_true(ag_store_trigger(&s, "a", "web", SN_AF_INET, "2200-01-01T00:00:01Z"));
+	assert_true(ag_store_trigger(&s, "a", "db", SN_AF_INET6, "2200-01-01T00:00:02Z"));
+	assert_int_equal(s.ntriggers, 3);
+	/* taking the dirty Services (a sync starting) keeps them: only a
+	 * committed sync clears them */
+	ASSERT_DIRTY(&s, "a/db a/web");
+	assert_int_equal(s.ntriggers, 3);
+	/* one of web's slices goes: web's pending times go, db's stay */
+	assert_true(ag_store_del(&s, AG_SLICE, "a/web-2"));
+	assert_int_equal(s.ntriggers, 1);
+	assert_string_equal(s.triggers[0].svc, "a/db");
+	assert_int_equal(s.triggers[0].family, SN_AF_INET6);
+	ag_store_clear_triggers(&s);
+	assert_int_equal(s.ntriggers, 0);
+	ag_store_free(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -288,6 +349,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_store, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_files, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_prepare, setup, teardown),
+		cmocka_unit_test(test_rfc3339),
+		cmocka_unit_test_setup_teardown(test_store_triggers, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
