@@ -106,7 +106,7 @@ golden: svcnft
 golden-update: svcnft
 	@./tests/golden.sh --update
 
-kernel: svcnft
+kernel: svcnft $(BUILD)/tests/rc_steps
 	@./tests/kernel/run.sh
 
 traffic: svcnft
