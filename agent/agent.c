@@ -320,8 +320,15 @@ static int do_sync(void *ctx, enum ag_sync_kind kind)
 
 	for (unsigned f = 0; f < a->nfams; f++) {
 		const char *fn = a->fam_names[f];
+		bool v6 = a->fams[f] == SN_AF_INET6;
 
 		metric_set(a->m.services_isolated, (double)rep.nisolated, fn);
+		metric_set(a->m.ips_refused, v6 ? a->st.w->refused_external_ips_v6 :
+			   a->st.w->refused_external_ips - a->st.w->refused_external_ips_v6,
+			   fn, "external");
+		metric_set(a->m.ips_refused, v6 ? a->st.w->refused_lb_ips_v6 :
+			   a->st.w->refused_lb_ips - a->st.w->refused_lb_ips_v6,
+			   fn, "loadbalancer");
 		if (rc != 0)
 			metric_add(a->m.nft_sync_failures, 1, fn);
 		if (rep.status == RC_REFUSED || rep.status == RC_FAILED)

@@ -130,6 +130,18 @@ static void comp_copy(struct comp_opts *dst, const struct comp_opts *src)
 		memcpy(dst->nodeport_addrs, src->nodeport_addrs,
 		       src->nnodeport_addrs * sizeof(*src->nodeport_addrs));
 	}
+	/* the allow-lists too: a shallow copy would be freed twice */
+	dst->external_ip_cidrs = NULL;
+	if (src->nexternal_ip_cidrs) {
+		dst->external_ip_cidrs = sn_calloc(src->nexternal_ip_cidrs, sizeof(*src->external_ip_cidrs));
+		memcpy(dst->external_ip_cidrs, src->external_ip_cidrs,
+		       src->nexternal_ip_cidrs * sizeof(*src->external_ip_cidrs));
+	}
+	dst->lb_ip_cidrs = NULL;
+	if (src->nlb_ip_cidrs) {
+		dst->lb_ip_cidrs = sn_calloc(src->nlb_ip_cidrs, sizeof(*src->lb_ip_cidrs));
+		memcpy(dst->lb_ip_cidrs, src->lb_ip_cidrs, src->nlb_ip_cidrs * sizeof(*src->lb_ip_cidrs));
+	}
 }
 
 /* What the compiler sees differently (the resolved primary addresses are

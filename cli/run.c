@@ -231,6 +231,29 @@ static void take_common(const struct cli_common *c, struct agent_opts *o)
 		}
 		o->set_by_flag |= AGENT_SET_NODEPORT_ADDRS;
 	}
+	/* the allow-lists (CVE-2020-8554): flags only, KubeProxyConfiguration
+	 * has no such fields */
+	if (s->external_ip_cidrs_set) {
+		free(d->external_ip_cidrs);
+		d->external_ip_cidrs = NULL;
+		d->nexternal_ip_cidrs = s->nexternal_ip_cidrs;
+		d->external_ip_cidrs_set = true;
+		if (s->nexternal_ip_cidrs) {
+			d->external_ip_cidrs = sn_calloc(s->nexternal_ip_cidrs, sizeof(*d->external_ip_cidrs));
+			memcpy(d->external_ip_cidrs, s->external_ip_cidrs,
+			       s->nexternal_ip_cidrs * sizeof(*d->external_ip_cidrs));
+		}
+	}
+	if (s->lb_ip_cidrs_set) {
+		free(d->lb_ip_cidrs);
+		d->lb_ip_cidrs = NULL;
+		d->nlb_ip_cidrs = s->nlb_ip_cidrs;
+		d->lb_ip_cidrs_set = true;
+		if (s->nlb_ip_cidrs) {
+			d->lb_ip_cidrs = sn_calloc(s->nlb_ip_cidrs, sizeof(*d->lb_ip_cidrs));
+			memcpy(d->lb_ip_cidrs, s->lb_ip_cidrs, s->nlb_ip_cidrs * sizeof(*d->lb_ip_cidrs));
+		}
+	}
 	if (s->nnode_ips) {
 		memcpy(d->node_ips, s->node_ips, sizeof(d->node_ips));
 		d->nnode_ips = s->nnode_ips;

@@ -15,6 +15,7 @@
  * No list: every address is allowed, as in kube-proxy.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "compiler/internal.h"
 
@@ -42,9 +43,11 @@ void comp_capture_filter(struct svc_world *w, const struct comp_opts *o, struct 
 {
 	w->refused_external_ips = 0;
 	w->refused_lb_ips = 0;
+	w->refused_external_ips_v6 = 0;
+	w->refused_lb_ips_v6 = 0;
 	for (unsigned i = 0; i < w->nsvcs; i++) {
 		struct svc_service *s = &w->svcs[i];
-		unsigned j, k;
+		unsigned j, k, ext[2] = { 0, 0 }, lb[2] = { 0, 0 };
 
 		if (s->skip_reason)
 			continue;
@@ -57,7 +60,7 @@ void comp_capture_filter(struct svc_world *w, const struct comp_opts *o, struct 
 			}
 			snprintf(field, sizeof(field), "spec.externalIPs[%u]", j);
 			refuse(d, s, field, &s->external_ips[j], "--external-ip-cidrs");
-			w->refused_external_ips++;
+			ext[s->external_ips[j].family == SN_AF_INET6]++;
 		}
 		if (o->external_ip_cidrs_set)
 			s->nexternal_ips = k;
@@ -70,9 +73,19 @@ void comp_capture_filter(struct svc_world *w, const struct comp_opts *o, struct 
 			}
 			snprintf(field, sizeof(field), "status.loadBalancer.ingress[%u].ip", j);
 			refuse(d, s, field, &s->lb_ingress[j].ip, "--loadbalancer-ip-cidrs");
-			w->refused_lb_ips++;
+			lb[s->lb_ingress[j].ip.family == SN_AF_INET6]++;
 		}
 		if (o->lb_ip_cidrs_set)
 			s->nlb_ingress = k;
+		/* a Service filtered before (the agent prepares the same object
+		 * again) keeps what it counted then */
+		if (ext[0] + ext[1])
+			memcpy(s->refused_ext, ext, sizeof(ext));
+		if (lb[0] + lb[1])
+			memcpy(s->refused_lb, lb, sizeof(lb));
+		w->refused_external_ips += s->refused_ext[0] + s->refused_ext[1];
+		w->refused_external_ips_v6 += s->refused_ext[1];
+		w->refused_lb_ips += s->refused_lb[0] + s->refused_lb[1];
+		w->refused_lb_ips_v6 += s->refused_lb[1];
 	}
 }

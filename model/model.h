@@ -117,6 +117,10 @@ struct svc_service {
 	struct svc_port *ports;
 	unsigned nports;
 
+	/* IPs the allow-lists took out of this object ([0] IPv4, [1] IPv6):
+	 * kept with it, as a second prepare of the same object sees them gone */
+	unsigned refused_ext[2], refused_lb[2];
+
 	struct svc_mem *mem;	/* this object's allocations (see Ownership) */
 };
 
@@ -174,8 +178,10 @@ struct svc_world {
 	struct svc_node *nodes;
 	unsigned nnodes, nodes_cap;
 	/* addresses the allow-lists left out (comp_capture_filter), for the
-	 * script header and the agent's metrics */
+	 * script header and the agent's metrics; the _v6 ones are the IPv6
+	 * part of each (the agent's gauge is per family) */
 	unsigned refused_external_ips, refused_lb_ips;
+	unsigned refused_external_ips_v6, refused_lb_ips_v6;
 };
 
 struct svc_world *svc_world_alloc(void);

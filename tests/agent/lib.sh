@@ -26,7 +26,8 @@ trap ag_cleanup EXIT
 # log in $AG_LOG (appended: a restart keeps the earlier lines).
 ag_start() {
 	AG_LOG=${AG_LOG:-$AS_DIR/agent.log}
-	"$SVCNFT" run --kubeconfig "$KUBECONFIG_FILE" "${AG_OPTS[@]}" --min-sync-period 0 \
+	# SVCNFT_AGENT_WRAP: a command the agent runs under (make valgrind)
+	${SVCNFT_AGENT_WRAP:-} "$SVCNFT" run --kubeconfig "$KUBECONFIG_FILE" "${AG_OPTS[@]}" --min-sync-period 0 \
 		--healthz-bind-address 127.0.0.1:10256 --metrics-bind-address 127.0.0.1:10249 \
 		--v 2 "$@" >>"$AG_LOG" 2>&1 &
 	AG_PID=$!
