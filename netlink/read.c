@@ -151,7 +151,7 @@ static const struct rs_set *hint_set(const struct nlk_read_spec *spec, const str
 static int read_table(struct nlk_sock *s, const struct nlk_read_spec *spec, struct rd *r,
 		      struct sn_buf *why)
 {
-	char buf[NLK_REQ_BUF];
+	char buf[NLK_REQ_BUF] = { 0 };	/* libmnl 1.0.4 leaves attribute padding unwritten */
 	struct nlmsghdr *nlh;
 	struct nftnl_table *nt;
 	struct nftnl_set *ns;
