@@ -33,9 +33,11 @@ wait_for "$KW_OUT" '^ALL SYNCED' 10 || fail "no sync (2)"
 sleep 1.2
 as_admin 'fail?n=2&code=429'
 as_admin drop
-wait_for "$KW_OUT" '^# services: WATCH' 10 3 || fail "no re-watch after 429s"
+# the first watch, two refused with 429, then the one that holds
+wait_for "$KW_OUT" '^# services: WATCH' 10 4 || fail "no re-watch after 429s"
 check_backoffs "$KW_OUT" 2
 grep -q 'backoff [0-9.]*s: HTTP 429' "$KW_OUT" || fail "429 not named"
+sleep 1.2	# that watch is established (and not a "very short watch") before the kill
 
 # The server goes away: the cut watch and the refused connections back off
 # (which one the client meets first depends on timing: after the 429s its
